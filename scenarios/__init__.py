@@ -1,0 +1,3 @@
+"""stressgan.scenarios: the hub. Market data, regimes, baselines, scenario packs, fidelity metrics, CLI, reports."""
+
+__version__ = "0.1.0"
