@@ -127,3 +127,77 @@ def cut_windows(features: Features, context_len: int, horizon: int, rules: Regim
 def _utc(t: str | pd.Timestamp) -> pd.Timestamp:
     ts = pd.Timestamp(t)
     return ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class Contexts:
+    """Real context windows that generated paths start from (the target may lie beyond the data).
+
+    Attributes
+    ----------
+    returns, liquidity : float32[k, L, a]
+        The ``L`` bars ending at ``end[i]`` (inclusive).
+    sigma : float32[k, a]
+        Reference volatility known at ``end[i]``.
+    end : DatetimeIndex[k]
+        Bar-open time of the last context bar; a path starts one bar later.
+    close, ref_volume : float64[k, a]
+        Close and trailing median USD volume per bar at ``end[i]``.
+    """
+
+    returns: np.ndarray
+    liquidity: np.ndarray
+    sigma: np.ndarray
+    end: pd.DatetimeIndex
+    close: np.ndarray
+    ref_volume: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.end)
+
+    def labels(self) -> list[str]:
+        """ISO timestamps of the context ends (the pack manifest's ``contexts``)."""
+        return [t.isoformat() for t in self.end]
+
+
+def context_windows(features: Features, context_len: int, ends: pd.DatetimeIndex | None = None) -> Contexts:
+    """Contexts ending at the bars ``ends`` (default: the latest bar). Every context must be complete
+    (finite returns, liquidity and reference volatility); an incomplete one is a ValueError naming it."""
+    r = features.returns.to_numpy(np.float32)
+    q = features.liquidity.to_numpy(np.float32)
+    sig = features.sigma_ref.to_numpy(np.float32)
+    idx = features.index
+    if ends is None:
+        pos = np.array([len(idx) - 1])
+    else:
+        pos = idx.get_indexer(ends)
+        if (pos < 0).any():
+            raise ValueError(f"context end {ends[int(np.argmax(pos < 0))]} is not a bar of the data")
+    if (pos < context_len).any():
+        raise ValueError(f"context ending {idx[pos.min()]} needs {context_len} earlier bars")
+    rw = sliding(r, context_len)[pos - context_len + 1]
+    qw = sliding(q, context_len)[pos - context_len + 1]
+    ok = np.isfinite(rw).all(axis=(1, 2)) & np.isfinite(qw).all(axis=(1, 2)) & np.isfinite(sig[pos]).all(axis=1)
+    if not ok.all():
+        raise ValueError(f"context ending {idx[pos[int(np.argmin(ok))]]} has missing bars (a gap or the warm-up "
+                         "of the 30-day statistics)")
+    return Contexts(np.ascontiguousarray(rw), np.ascontiguousarray(qw), sig[pos], idx[pos],
+                    features.close.to_numpy(np.float64)[pos], features.ref_volume.to_numpy(np.float64)[pos])
+
+
+def complete_context_ends(features: Features, context_len: int, start=None, end=None) -> pd.DatetimeIndex:
+    """Bars in ``[start, end)`` at which a complete context of ``context_len`` bars ends."""
+    r = features.returns.to_numpy(np.float32)
+    q = features.liquidity.to_numpy(np.float32)
+    sig = features.sigma_ref.to_numpy(np.float32)
+    ok = np.isfinite(r).all(axis=1) & np.isfinite(q).all(axis=1)
+    bad = np.concatenate([[0], np.cumsum(~ok)])
+    pos = np.arange(context_len - 1, len(r))
+    complete = (bad[pos + 1] - bad[pos + 1 - context_len] == 0) & np.isfinite(sig[pos]).all(axis=1)
+    ends = features.index[pos[complete]]
+    mask = np.ones(len(ends), dtype=bool)
+    if start is not None:
+        mask &= ends >= _utc(start)
+    if end is not None:
+        mask &= ends < _utc(end)
+    return ends[mask]

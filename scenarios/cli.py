@@ -1,0 +1,166 @@
+"""The ``stressgan`` command line: one entry point, thin commands over the library.
+
+Exit codes (for schedulers): 0 ok; 1 limits breached (``nightly``; the report is still written);
+2 bad input or configuration (a one-line ``error: ...``); 3 internal failure (a bug: the traceback goes to the log
+or, with ``--debug``, to the terminal).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+
+from scenarios.console import Reporter
+from scenarios.errors import InputError
+
+EXIT_OK, EXIT_LIMITS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Conditional-GAN scenario packs and margin-engine stress tests for crypto derivatives.")
+data_app = typer.Typer(no_args_is_help=True, help="Inspect and label market data.")
+pack_app = typer.Typer(no_args_is_help=True, help="Check scenario packs.")
+app.add_typer(data_app, name="data")
+app.add_typer(pack_app, name="pack")
+
+_state = {"debug": False}
+
+DataOpt = Annotated[Optional[list[str]], typer.Option(
+    "--data", help="Market data: 'hourly' (bundled BTC-USD, default), 'daily' (bundled BTC/ETH/LTC) or files "
+                   "(CSV, Parquet, Binance zip); repeat for several files.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="auto|cryptodatadownload|binance|wide|ohlcv")]
+GapsOpt = Annotated[bool, typer.Option("--allow-gaps", help="Leave long gaps out instead of refusing the data.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+
+
+def guarded(fn: Callable) -> Callable:
+    """Turn library errors into one-line messages and scheduler-friendly exit codes."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except InputError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
+        except KeyboardInterrupt:
+            typer.echo("error: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            user = _user_error(exc)
+            if user is not None:
+                typer.echo(f"error: {user}", err=True)
+                raise typer.Exit(EXIT_INPUT) from None
+            if _state["debug"]:
+                traceback.print_exc()
+            else:
+                from scenarios.console import log
+
+                log.error("internal failure\n%s", traceback.format_exc())
+            typer.echo(f"internal error: {exc.__class__.__name__}: {exc} (rerun with --debug for the traceback)",
+                       err=True)
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _user_error(exc: Exception) -> str | None:
+    """The message of errors that the libraries raise for bad user input (they cannot import InputError)."""
+    for cls_name in ("ConfigError", "ModelLoadError", "PortfolioError", "VenueError", "MarginInputError"):
+        if exc.__class__.__name__ == cls_name or any(c.__name__ == cls_name for c in type(exc).__mro__):
+            return str(exc).splitlines()[0] if str(exc) else cls_name
+    return None
+
+
+@app.callback()
+def main_callback(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False
+                  ) -> None:
+    _state["debug"] = debug
+
+
+def load_data(data: list[str] | None, fmt: str = "auto", allow_gaps: bool = False):
+    """The market data named by ``--data`` options."""
+    from scenarios.market import BUNDLED, load_market
+
+    if not data:
+        return load_market()
+    if len(data) == 1 and data[0] in BUNDLED:
+        return load_market(data[0])
+    return load_market([Path(d) for d in data] if len(data) > 1 else Path(data[0]), fmt=fmt,
+                       allow_gaps=allow_gaps)
+
+
+# ------------------------------------------------------------------------------------------------ data
+
+
+@data_app.command("inspect")
+@guarded
+def data_inspect(path: Annotated[list[str], typer.Argument(help="Data file(s), or 'hourly' / 'daily'.")],
+                 fmt: FormatOpt = "auto", allow_gaps: GapsOpt = False,
+                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Print assets, frequency, period, rows, gaps and basic statistics."""
+    from scenarios.inspection import summarize_market
+    from scenarios.tables import print_market_summary
+
+    s = summarize_market(load_data(path, fmt, allow_gaps))
+    if as_json:
+        typer.echo(json.dumps(s, indent=2))
+    else:
+        print_market_summary(s)
+
+
+@data_app.command("label")
+@guarded
+def data_label(path: Annotated[list[str], typer.Argument(help="Data file(s), or 'hourly' / 'daily'.")],
+               out: Annotated[Path, typer.Option("--out", help="Episodes CSV to write.")],
+               horizon: Annotated[int, typer.Option(help="Window length in bars for the window rules.")] = 24,
+               fmt: FormatOpt = "auto", allow_gaps: GapsOpt = False, quiet: QuietOpt = False) -> None:
+    """Find flash crashes, liquidity droughts and volatile stretches; write them as episodes."""
+    from scenarios.episodes import find_episodes, hours_by_regime
+    from scenarios.features import compute_features
+    from scenarios.io import write_csv_atomic
+    from scenarios.tables import print_episode_summary
+    from scenarios.windows import cut_windows
+
+    if horizon < 2:
+        raise InputError(f"--horizon must be at least 2 bars, got {horizon}")
+    f = compute_features(load_data(path, fmt, allow_gaps))
+    rules = cut_windows(f, context_len=1, horizon=horizon).rules
+    ep = find_episodes(f, rules, window=horizon)
+    write_csv_atomic(ep, out)
+    if not quiet:
+        print_episode_summary(ep, hours_by_regime(f, rules, window=horizon), rules, out)
+
+
+# ------------------------------------------------------------------------------------------------ packs
+
+
+@pack_app.command("verify")
+@guarded
+def pack_verify(directory: Annotated[list[Path], typer.Argument(help="Pack directories.")],
+                quiet: QuietOpt = False) -> None:
+    """Check sizes, checksums and row layout of packs; exit 2 naming the first problem."""
+    from scenarios.pack import iter_chunks, read_manifest
+
+    for d in directory:
+        m = read_manifest(d, verify=True)
+        n = sum(len(c[0]) for _, c in iter_chunks(d, manifest=m))
+        if not quiet:
+            typer.echo(f"ok: {d} ({m.source}, {m.regime}, {n} paths x {m.horizon} steps, "
+                       f"{', '.join(m.assets)}, pack {m.pack_id})")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
+        sys.exit(code)
