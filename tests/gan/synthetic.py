@@ -1,0 +1,37 @@
+"""Synthetic windows for the gan tests: GARCH-like returns plus an AR(1) liquidity channel, four regimes.
+
+Regime 0 (calm): low volatility. 1 (volatile): high volatility. 2 (crash): the target falls by
+``-(1 + 3 * severity)`` per step over its first half (a deep drawdown). 3 (drought): liquidity drops by 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gan.windows import WindowSet
+
+
+def synthetic_windows(n: int, context_len: int = 16, horizon: int = 8, n_assets: int = 1, seed: int = 0,
+                      shares: tuple[float, ...] = (0.5, 0.25, 0.15, 0.10)) -> WindowSet:
+    """``n`` windows with C = 2 * n_assets channels (return, liquidity per asset)."""
+    rng = np.random.default_rng(seed)
+    steps = context_len + horizon
+    regime = rng.choice(len(shares), size=n, p=np.asarray(shares) / sum(shares))
+    severity = rng.uniform(0, 1, size=n).astype(np.float32)
+    vol = np.where(regime == 1, 1.8, np.where(regime == 0, 0.6, 1.0))[:, None, None]  # (n, 1, 1)
+    t_noise = rng.standard_t(5, size=(n, steps, n_assets)) * np.sqrt(3 / 5)
+    returns = vol * t_noise  # (n, steps, assets)
+    liquidity = np.zeros((n, steps, n_assets))
+    shocks = rng.normal(0, 0.3, size=(n, steps, n_assets))
+    for t in range(1, steps):
+        liquidity[:, t] = 0.8 * liquidity[:, t - 1] + shocks[:, t]
+    crash = regime == 2
+    half = horizon // 2
+    drift = -(1.0 + 3.0 * severity[crash])[:, None, None]
+    returns[crash, context_len : context_len + half] += drift
+    liquidity[crash, context_len : context_len + half] += 1.0
+    drought = regime == 3
+    liquidity[drought, context_len:] -= 2.0
+    paths = np.concatenate([returns[..., None], liquidity[..., None]], axis=-1).reshape(n, steps, 2 * n_assets)
+    return WindowSet(paths[:, :context_len].astype(np.float32), paths[:, context_len:].astype(np.float32),
+                     regime.astype(np.int64), severity)
