@@ -136,7 +136,7 @@ class Sampler:
             raise SamplingError(f"context must be float32[K, L, {cfg.n_channels}], got shape {np.shape(context)}")
         if ctx.shape[1] < cfg.context_len:
             raise SamplingError(f"context has {ctx.shape[1]} steps; the model needs context_len={cfg.context_len}")
-        ctx = np.ascontiguousarray(ctx[:, ctx.shape[1] - cfg.context_len :])
+        ctx = np.array(ctx[:, ctx.shape[1] - cfg.context_len :], dtype=np.float32, order="C")  # own copy
         if not np.isfinite(ctx).all():
             raise SamplingError("context holds NaN or inf values")
         k = ctx.shape[0]
@@ -147,12 +147,11 @@ class Sampler:
             regime_ids = [cfg.regime_index(int(r) if isinstance(r, np.integer) else r) for r in regimes]
         except ConfigError as exc:
             raise SamplingError(str(exc)) from None
-        sev = np.broadcast_to(np.asarray(severity, dtype=np.float32), (k,)) if np.ndim(severity) == 0 \
-            else np.asarray(severity, dtype=np.float32)
+        sev = np.full(k, severity, dtype=np.float32) if np.ndim(severity) == 0 \
+            else np.array(severity, dtype=np.float32)
         if sev.shape != (k,) or not np.all((sev >= 0) & (sev <= 1)):
             raise SamplingError(f"severity must be a number in [0, 1] or one per context, got {severity!r}")
-        return (torch.from_numpy(ctx), torch.tensor(regime_ids, dtype=torch.int64),
-                torch.from_numpy(np.ascontiguousarray(sev)))
+        return torch.from_numpy(ctx), torch.tensor(regime_ids, dtype=torch.int64), torch.from_numpy(sev)
 
     def _generate(self, ctx, regimes, severities, n, horizon, seed, context_index, chunk_size) -> Iterator[np.ndarray]:
         g, dev, block = self.generator, self.device, self.block_paths

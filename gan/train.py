@@ -162,6 +162,8 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=r".*is smaller than the logging interval.*")
+        warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")  # logs/, resume
+        warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")  # Lightning-internal
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
 
     best_path = Path(best_saver.best_model_path) if best_saver and best_saver.best_model_path else None
