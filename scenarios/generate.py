@@ -30,7 +30,7 @@ from scenarios.features import Features, compute_features
 from scenarios.market import MarketData
 from scenarios.pack import Manifest, PackWriter, read_manifest
 from scenarios.regimes import REGIMES, RegimeRules, SeverityScale, regime_index
-from scenarios.windows import (Contexts, RealWindows, complete_context_ends, context_windows, cut_windows)
+from scenarios.windows import Contexts, RealWindows, complete_context_ends, context_windows, cut_windows
 
 SOURCES = ("gan", "garch", "gjr", "fhs", "historical")
 BASELINE_CONTEXT_LEN = 48
@@ -107,6 +107,11 @@ class Plan:
     scale: SeverityScale
     severity_score: float | None
 
+    @property
+    def starts(self) -> pd.DatetimeIndex:
+        """Bar-open time of the first step after each context."""
+        return self.contexts.end + pd.Timedelta(hours=self.features.step_hours)
+
 
 def generate_pack(market: MarketData, request: GenerateRequest, out: Path, *, overwrite: bool = False,
                   reporter: Reporter | None = None) -> Manifest:
@@ -116,24 +121,31 @@ def generate_pack(market: MarketData, request: GenerateRequest, out: Path, *, ov
     source = _SOURCE_BUILDERS[request.source]()
     plan = source.plan(market, request)
     manifest = _manifest(market, plan, source)
-    chunks = source.chunks(plan)
+    starts: dict[int, int] = {}  # path start time (ns) -> index into manifest.contexts
     with reporter.progress(f"generate {request.source} {request.regime}", total=request.n) as bar:
         with PackWriter(out, manifest, overwrite=overwrite) as w:
-            lo = 0
-            for returns, liquidity in chunks:
-                hi = lo + len(returns)
-                ci = plan.context_index[lo:hi]
-                w.write(returns, liquidity, plan.contexts.sigma[ci], ci)
+            for returns, liquidity, sigma, start in source.chunks(plan):
+                w.write(returns, liquidity, sigma, _context_codes(start, starts))
                 bar.advance(len(returns))
-                lo = hi
+            w.manifest.contexts = [pd.Timestamp(t, tz="UTC").isoformat() for t in starts]
     return read_manifest(out, verify=False)
+
+
+def _context_codes(start: np.ndarray, codes: dict[int, int]) -> np.ndarray:
+    """int32 code of each path's start time, adding new times to ``codes`` in order of appearance."""
+    ns = np.asarray(start, dtype="datetime64[ns]").astype(np.int64)
+    uniq, inverse = np.unique(ns, return_inverse=True)
+    mapped = np.array([codes.setdefault(int(t), len(codes)) for t in uniq], dtype=np.int32)
+    return mapped[inverse]
 
 
 # ---------------------------------------------------------------------------------------------------- sources
 
 
 class Source:
-    """A scenario source: resolves a plan and yields ``(returns, liquidity)`` chunks in path order."""
+    """A scenario source: resolves a plan, then yields chunks in path order of ``(returns, liquidity, sigma_ref,
+    start)``: float32[m, horizon, a] twice, float32[m, a] (reference volatility per step the path is scaled by)
+    and datetime64[ns][m] (bar-open time of the path's first step in the real data it starts from)."""
 
     name = ""
     context_len = BASELINE_CONTEXT_LEN
@@ -141,7 +153,7 @@ class Source:
     def plan(self, market: MarketData, request: GenerateRequest) -> Plan:
         raise NotImplementedError
 
-    def chunks(self, plan: Plan) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def chunks(self, plan: Plan) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         raise NotImplementedError
 
     def provenance(self) -> tuple[str | None, dict]:
@@ -152,6 +164,8 @@ class Source:
 def base_plan(market: MarketData, request: GenerateRequest, context_len: int, *, pick_regime_contexts: bool,
               rules: RegimeRules | None = None, scale: SeverityScale | None = None) -> Plan:
     """Features, labelled windows, contexts and the path-to-context assignment for a request."""
+    from scenarios.baselines import starts_for_regime
+
     features = compute_features(market)
     windows = cut_windows(features, context_len, request.horizon, rules=rules)
     rules = windows.rules
@@ -164,38 +178,20 @@ def base_plan(market: MarketData, request: GenerateRequest, context_len: int, *,
             raise InputError(f"no complete {context_len}-bar context ends in [{request.context_start}, "
                              f"{request.context_end})", field="--context-start")
         if pick_regime_contexts and request.regime != ALL:
-            starts = set(regime_starts(windows.between(request.context_start, request.context_end),
-                                       request.regime, q))
+            starts = set(starts_for_regime(windows.between(request.context_start, request.context_end),
+                                           request.regime, q))
             step = pd.Timedelta(hours=features.step_hours)
             chosen = ends[[(e + step) in starts for e in ends]]
             ends = chosen if len(chosen) else ends
     elif pick_regime_contexts and request.regime != ALL:
         pool = windows.between(None, request.train_end) if request.train_end else windows
-        starts = regime_starts(pool, request.regime, q)
-        if len(starts) == 0:
-            raise InputError(f"the data has no real {request.regime} windows to start from", field="--regime")
+        starts = starts_for_regime(pool, request.regime, q)
         ends = starts - pd.Timedelta(hours=features.step_hours)
     else:
         ends = None
     contexts = context_windows(features, context_len, ends)
     index = (np.arange(request.n) % len(contexts)).astype(np.int32)
     return Plan(request, features, windows, contexts, index, rules, scale, score)
-
-
-def regime_starts(windows: RealWindows, regime: str, quantile: float, min_windows: int = 20,
-                  band: float = 0.15) -> pd.DatetimeIndex:
-    """Target starts of real windows of ``regime`` whose severity quantile is within ``band`` of ``quantile``;
-    the band widens until at least ``min_windows`` windows (or all of them) are in."""
-    sub = windows.of_regime(regime)
-    if len(sub) == 0:
-        return sub.start
-    scale = SeverityScale.fit(windows.labels)
-    qs = scale.to_quantile(regime, sub.labels.severity)
-    while True:
-        keep = np.abs(qs - quantile) <= band
-        if keep.sum() >= min(min_windows, len(sub)) or band >= 1.0:
-            return sub.start[keep]
-        band *= 1.5
 
 
 class BaselineSource(Source):
@@ -213,12 +209,13 @@ class BaselineSource(Source):
         self._model = make_baseline(self.name, **request.options).fit(plan.features, train_end=end)
         return plan
 
-    def chunks(self, plan: Plan) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def chunks(self, plan: Plan) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         r = plan.request
-        starts = plan.contexts.end + pd.Timedelta(hours=plan.features.step_hours)
         regime = None if r.regime == ALL else r.regime
-        return self._model.simulate(starts, r.n, r.horizon, r.seed, context_index=plan.context_index,
-                                    chunk_size=r.chunk_size, regime=regime, severity=r.severity)
+        severity = None if regime is None else (0.5 if r.severity is None else r.severity)
+        for c in self._model.simulate_chunks(plan.starts, r.n, r.horizon, r.seed, context_index=plan.context_index,
+                                             chunk_size=r.chunk_size, regime=regime, severity=severity):
+            yield c.returns, c.liquidity, c.sigma_ref, c.start
 
     def provenance(self) -> tuple[str | None, dict]:
         return None, {"model": self.name, "params": self._model.params() if self._model else {}}
@@ -250,7 +247,7 @@ def _manifest(market: MarketData, plan: Plan, source: Source) -> Manifest:
         frequency=market.frequency, step_hours=f.step_hours,
         start_prices={a: float(last_close[a]) for a in f.assets},
         ref_volume_usd={a: float(ref_volume[a]) for a in f.assets},
-        contexts=plan.contexts.labels(), model_fingerprint=fingerprint, data_fingerprint=market.fingerprint(),
+        model_fingerprint=fingerprint, data_fingerprint=market.fingerprint(),
         data={"source": market.source, "start": f.index[0].isoformat(), "end": f.index[-1].isoformat(),
               "train_end": r.train_end, "context_start": r.context_start, "context_end": r.context_end},
         generator=generator, rules=plan.rules.to_dict(),

@@ -233,7 +233,7 @@ class GanSource(Source):
         self._regime_counts = meta.get("regime_counts") or {r: 1 for r in REGIMES}
         return plan
 
-    def chunks(self, plan: Plan) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def chunks(self, plan: Plan) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         r = plan.request
         c = plan.contexts
         context = to_channels(c.returns, c.liquidity, c.sigma)
@@ -245,12 +245,14 @@ class GanSource(Source):
             severity = rng.uniform(0, 1, size=len(c)).tolist()
         else:
             regime, severity = r.regime, 0.5 if r.severity is None else r.severity
+        starts = plan.starts.to_numpy(dtype="datetime64[ns]")
         lo = 0
         for x in self.sampler.sample(context, regime, severity, r.n, r.horizon, r.seed,
                                      context_index=plan.context_index.astype(np.int64), chunk_size=r.chunk_size):
-            hi = lo + len(x)
-            yield from_channels(x, c.sigma[plan.context_index[lo:hi]])
-            lo = hi
+            ci = plan.context_index[lo:lo + len(x)]
+            returns, liquidity = from_channels(x, c.sigma[ci])
+            yield returns, liquidity, c.sigma[ci], starts[ci]
+            lo += len(x)
 
     def provenance(self) -> tuple[str | None, dict]:
         cfg = self.sampler.config if self.sampler else None
