@@ -1,0 +1,264 @@
+"""Black-76 under many scenarios at once: the engine's hot path, in torch with paths innermost.
+
+Each call prices every option of one asset block (``P`` options) under ``S`` scenarios (a relative move of
+the underlying and a multiplicative shock to the implied vol) for ``n`` paths, as a ``[P*S, n]`` array with
+paths contiguous. All work happens in place in a reused workspace, a sub-chunk of paths at a time, so the
+arrays stay in cache and no memory is allocated per step (fresh multi-megabyte allocations page-fault and
+cost more than the arithmetic). Torch is used because its vectorised ``erf`` and two intra-op threads are
+several times faster than ``scipy.special.ndtr`` on this workload (see ``benchmarks/bench_margin.py``).
+
+Notes
+-----
+With :math:`x = \\ln(F/K)` (the scenario forward over the strike), implied vol :math:`\\sigma` from the
+smile in :mod:`margin.smile` evaluated at :math:`k=-x`, :math:`w=\\sigma\\sqrt\\tau` and
+:math:`\\omega = \\pm 1`:
+
+.. math:: V = \\omega K D\\,[e^{x} N(\\omega d_1) - N(\\omega d_2)],\\quad d_1 = x/w + w/2,\\ d_2 = d_1 - w,
+
+which is :func:`margin.black76.black76_price` written per unit of strike, so one ``exp`` replaces a
+product and a division.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+
+_INV_SQRT2 = float(1.0 / np.sqrt(2.0))
+_MIN_SQRT_TAU = 1e-4  # ~ 5 minutes; options at or past expiry are settled by the engine, not priced here
+_TARGET_ELEMENTS = 1 << 19  # elements per workspace buffer (2 MiB in float32): stays in L2/L3
+_THREADS = int(os.environ.get("STRESSGAN_MARGIN_THREADS", "1"))
+
+
+def set_kernel_threads(n: int) -> None:
+    """Torch intra-op threads used by the kernels (default 1, or ``$STRESSGAN_MARGIN_THREADS``).
+
+    One thread per process is the robust default: the kernels' ops are short, and with ``pytest -n 2`` or
+    other work on the same cores a second OpenMP thread waits on descheduled peers for milliseconds per op.
+    On an otherwise idle machine 2 threads are up to ~1.7x faster (see ``benchmarks/bench_margin.py``).
+    """
+    global _THREADS
+    if n < 1:
+        raise ValueError("threads must be at least 1")
+    _THREADS = int(n)
+
+
+@contextmanager
+def _threads() -> Iterator[None]:
+    prev = torch.get_num_threads()
+    if prev != _THREADS:
+        torch.set_num_threads(_THREADS)
+    try:
+        yield
+    finally:
+        if prev != _THREADS:
+            torch.set_num_threads(prev)
+
+
+@dataclass(frozen=True)
+class SmileParams:
+    """Smile of :mod:`margin.smile`: ``sigma = clip(atm * (1 + skew*k + curvature*k^2), floor, cap)``."""
+
+    skew: float
+    curvature: float
+    vol_floor: float
+    vol_cap: float
+
+
+@dataclass(frozen=True)
+class OptionRows:
+    """One asset's live options at one step, each a float64 array of shape ``[P]``.
+
+    log_fwd_over_strike : ``ln(S0 * g / K)``: log forward over strike when the spot is at its start price.
+    sqrt_tau : square root of years to expiry.
+    omega : +1 call, -1 put.
+    strike : strike, USD.
+    discount : discount factor ``exp(-r tau)``.
+    fwd_factor : ``g = F / S`` (futures basis factor), for the delta against spot.
+    """
+
+    log_fwd_over_strike: np.ndarray
+    sqrt_tau: np.ndarray
+    omega: np.ndarray
+    strike: np.ndarray
+    discount: np.ndarray
+    fwd_factor: np.ndarray
+
+    @property
+    def n_options(self) -> int:
+        return int(self.omega.shape[0])
+
+
+class _Workspace:
+    """Reusable scratch buffers, grown on demand, one per (slot, dtype)."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[str, torch.dtype], torch.Tensor] = {}
+
+    def get(self, slot: str, dtype: torch.dtype, k: int, rows: int, cols: int) -> list[torch.Tensor]:
+        need = k * rows * cols
+        buf = self._buffers.get((slot, dtype))
+        if buf is None or buf.numel() < need:
+            buf = torch.empty(need, dtype=dtype)
+            self._buffers[(slot, dtype)] = buf
+        size = rows * cols
+        return [buf[i * size:(i + 1) * size].view(rows, cols) for i in range(k)]
+
+
+_WORKSPACE = _Workspace()
+
+
+def _col(a: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    return torch.as_tensor(np.array(a, dtype=np.float64).reshape(-1, 1), dtype=dtype)
+
+
+def _price_block(x, iv, d1, d2, atm, vol_mult, sqrt_tau, omega_s, smile: SmileParams) -> None:
+    """In place: given ``x`` [R, m], leave ``e^x * (1 + erf(w d1)) - (1 + erf(w d2))`` in ``d1``.
+
+    ``d2`` is left holding ``1 + erf(omega d1 / sqrt 2)`` as a by-product for deltas before the final step;
+    callers that need it read it through :func:`option_values`.
+    """
+    torch.mul(x, smile.curvature, out=iv)
+    iv.sub_(smile.skew).mul_(x).add_(1.0)             # 1 + skew*k + curv*k^2 with k = -x
+    iv.mul_(atm).mul_(vol_mult).clamp_(smile.vol_floor, smile.vol_cap).mul_(sqrt_tau)  # w = sigma sqrt(tau)
+    torch.div(x, iv, out=d1).add_(iv, alpha=0.5)      # d1
+    torch.sub(d1, iv, out=d2)                        # d2
+    x.exp_()                                         # F / K
+    d1.mul_(omega_s).erf_()
+    d2.mul_(omega_s).erf_()
+
+
+def _option_values(
+    log_spot_rel: torch.Tensor, atm_vol: torch.Tensor, rows: OptionRows, smile: SmileParams,
+    dtype: torch.dtype = torch.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mark values and spot deltas of each option, per unit of underlying.
+
+    Parameters
+    ----------
+    log_spot_rel : Tensor[n]
+        ``ln(S_t / S_0)`` of the block's asset on each path.
+    atm_vol : Tensor[n]
+        Annualised ATM implied vol on each path.
+    rows : OptionRows
+        The options (``P`` of them).
+    smile : SmileParams
+    dtype : torch dtype of the computation (float64 for marks).
+
+    Returns
+    -------
+    values : float64[P, n], USD per unit.
+    deltas : float64[P, n], dV/dS per unit.
+    """
+    n, p = int(log_spot_rel.shape[0]), rows.n_options
+    lr, atm = log_spot_rel.to(dtype), atm_vol.to(dtype)
+    c = _col(rows.log_fwd_over_strike, dtype)
+    st = _col(np.maximum(rows.sqrt_tau, _MIN_SQRT_TAU), dtype)
+    om_s = _col(rows.omega * _INV_SQRT2, dtype)
+    coef = _col(0.5 * rows.omega * rows.strike * rows.discount, dtype)
+    dcoef = _col(0.5 * rows.omega * rows.discount * rows.fwd_factor, dtype)
+    ones = torch.ones((p, 1), dtype=dtype)
+    values = torch.empty((p, n), dtype=torch.float64)
+    deltas = torch.empty((p, n), dtype=torch.float64)
+    m = max(256, _TARGET_ELEMENTS // max(p, 1))
+    for i in range(0, n, m):
+        j = min(n, i + m)
+        x, iv, d1, d2 = _WORKSPACE.get("marks", dtype, 4, p, j - i)
+        torch.add(c, lr[i:j], out=x)
+        _price_block(x, iv, d1, d2, atm[i:j], ones, st, om_s, smile)
+        deltas[:, i:j] = (d1 + 1.0).mul_(dcoef)     # D * omega * N(omega d1) * g
+        d1.add_(1.0).mul_(x)
+        values[:, i:j] = d1.sub_(d2.add_(1.0)).mul_(coef)
+    return values.numpy(), deltas.numpy()
+
+
+def _option_scenario_pnl(
+    log_spot_rel: torch.Tensor,
+    atm_vol: torch.Tensor,
+    rows: OptionRows,
+    smile: SmileParams,
+    weights: np.ndarray,
+    log_moves: np.ndarray | torch.Tensor,
+    vol_mult: np.ndarray,
+    scenario_sqrt_tau: np.ndarray | None = None,
+) -> np.ndarray:
+    """Weighted P&L of an option block under scenarios, in float32.
+
+    Parameters
+    ----------
+    log_spot_rel, atm_vol : Tensor[n]
+        As in :func:`option_values`.
+    rows : OptionRows
+        ``P`` options.
+    smile : SmileParams
+    weights : float[P]
+        Quantity of each option (units of underlying, signed).
+    log_moves : float[S] or float[S, n]
+        Log move of the underlying in each scenario (the same for all paths, or per path).
+    vol_mult : float[P, S]
+        Multiplier on the ATM vol per option and scenario (1 = unchanged).
+    scenario_sqrt_tau : float[P] or None
+        Square root of years to expiry in the scenarios (shorter than now for a look-ahead); ``None`` =
+        the current ``rows.sqrt_tau``.
+
+    Returns
+    -------
+    float64[S, n]: ``sum_p weights[p] * (V_p(scenario) - V_p(now))`` in USD.
+    """
+    dtype = torch.float32
+    n, p = int(log_spot_rel.shape[0]), rows.n_options
+    moves = torch.as_tensor(np.asarray(log_moves), dtype=dtype)
+    s = int(moves.shape[0])
+    per_path = moves.ndim == 2
+    lr, atm = log_spot_rel.to(dtype), atm_vol.to(dtype)
+    base_c = _col(rows.log_fwd_over_strike, dtype)
+    now_st = _col(np.maximum(rows.sqrt_tau, _MIN_SQRT_TAU), dtype)
+    sc_tau = rows.sqrt_tau if scenario_sqrt_tau is None else scenario_sqrt_tau
+    x0 = torch.as_tensor(rows.log_fwd_over_strike, dtype=dtype).view(p, 1, 1)
+    c = None if per_path else (x0.view(p, 1) + moves.view(1, s)).reshape(p * s, 1)
+    st = _col(np.repeat(np.maximum(sc_tau, _MIN_SQRT_TAU), s), dtype)
+    vm = _col(np.broadcast_to(np.asarray(vol_mult, np.float64), (p, s)), dtype)
+    om_s = _col(np.repeat(rows.omega * _INV_SQRT2, s), dtype)
+    w_strike = rows.omega * rows.strike * rows.discount * np.asarray(weights, np.float64) * 0.5
+    coef = _col(np.repeat(w_strike, s), dtype)
+    coef_now = _col(w_strike, dtype)
+    om_now = _col(rows.omega * _INV_SQRT2, dtype)
+    ones = torch.ones((p, 1), dtype=dtype)
+    out = np.empty((s, n), np.float64)
+    m = max(256, _TARGET_ELEMENTS // max(p * s, 1))
+    for i in range(0, n, m):
+        j = min(n, i + m)
+        x, iv, d1, d2 = _WORKSPACE.get("scenarios", dtype, 4, p * s, j - i)
+        if per_path:
+            torch.add(x0, moves[:, i:j].unsqueeze(0), out=x.view(p, s, j - i)).add_(lr[i:j])
+        else:
+            torch.add(c, lr[i:j], out=x)
+        _price_block(x, iv, d1, d2, atm[i:j], vm, st, om_s, smile)
+        d1.add_(1.0).mul_(x).sub_(d2.add_(1.0)).mul_(coef)
+        scen = d1.view(p, s, j - i).sum(0)                      # [S, m]
+        # the same block at the current state (no move, no shock, current tau), in the same precision
+        xb, ivb, d1b, d2b = _WORKSPACE.get("scenario_base", dtype, 4, p, j - i)
+        torch.add(base_c, lr[i:j], out=xb)
+        _price_block(xb, ivb, d1b, d2b, atm[i:j], ones, now_st, om_now, smile)
+        now = d1b.add_(1.0).mul_(xb).sub_(d2b.add_(1.0)).mul_(coef_now).sum(0)   # [m]
+        out[:, i:j] = (scen - now).numpy()
+    return out
+
+
+def option_values(log_spot_rel, atm_vol, rows, smile, dtype=torch.float64):
+    """Mark values and spot deltas per unit (see :func:`_option_values` for shapes); float64[P, n] each."""
+    with _threads(), torch.no_grad():
+        return _option_values(log_spot_rel, atm_vol, rows, smile, dtype)
+
+
+def option_scenario_pnl(log_spot_rel, atm_vol, rows, smile, weights, log_moves, vol_mult,
+                        scenario_sqrt_tau=None):
+    """Weighted scenario P&L of an option block (see :func:`_option_scenario_pnl`); float64[S, n]."""
+    with _threads(), torch.no_grad():
+        return _option_scenario_pnl(log_spot_rel, atm_vol, rows, smile, weights, log_moves, vol_mult,
+                                    scenario_sqrt_tau)
