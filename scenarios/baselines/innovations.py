@@ -10,11 +10,17 @@ standardised residuals (the copula's own estimator). A Gaussian copula has no ta
 moves are rarer than in the data. FHS, which resamples whole residual vectors, keeps the empirical tail
 dependence; use it when joint crashes matter. With one asset the copula is skipped and the margin is drawn
 directly (same distribution, faster).
+
+Speed: with several assets the map ``g -> F_i^{-1}(Phi(g))`` is tabulated once per asset on
+:data:`GRID_POINTS` points over ``|g| <= 7.03`` (the range the clip of the uniforms to ``[1e-12, 1 - 1e-12]``
+allows), in ``asinh`` units, and interpolated linearly: relative error below 1e-6 (tested), several times
+faster than ``ndtr`` and ``stdtrit`` per draw.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,6 +28,7 @@ from scipy import special
 
 DISTRIBUTIONS = ("t", "skewt", "normal")
 _U_EPS = 1e-12  # uniforms are clipped to [eps, 1 - eps] before an inverse CDF
+GRID_POINTS = 16385
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,25 @@ class Innovations:
         g = rng.standard_normal((m, h, a)) @ np.linalg.cholesky(self.corr).T
         if self.dist == "normal":
             return g
-        u = np.clip(special.ndtr(g), _U_EPS, 1 - _U_EPS)
-        return np.stack([self.ppf(u[..., j], j) for j in range(a)], axis=-1)
+        edge, table = self._normal_score_table
+        scale = (GRID_POINTS - 1) / (2.0 * edge)
+        out = np.empty_like(g)
+        for j in range(a):
+            # linear interpolation on the uniform grid, indexed directly (np.interp would bisect)
+            pos = np.clip((g[..., j] + edge) * scale, 0.0, GRID_POINTS - 1.000001)
+            i = pos.astype(np.intp)
+            lo = table[j, i]
+            out[..., j] = np.sinh(lo + (pos - i) * (table[j, i + 1] - lo))
+        return out
+
+    @cached_property
+    def _normal_score_table(self) -> tuple[float, np.ndarray]:
+        """Grid half-width ``edge`` and ``asinh(F_j^{-1}(Phi(g)))`` float64[a, G] on ``linspace(-edge, edge, G)``
+        (module docstring); asinh makes the heavy tails nearly quadratic in ``g``, so linear interpolation stays
+        accurate there."""
+        edge = float(-special.ndtri(_U_EPS))
+        grid = np.linspace(-edge, edge, GRID_POINTS)
+        return edge, np.arcsinh(np.stack([self.quantile_of_normal_score(grid, j) for j in range(self.n_assets)]))
 
     def _draw_margin(self, rng: np.random.Generator, shape: tuple[int, ...], j: int) -> np.ndarray:
         nu, lam = float(self.nu[j]), float(self.lam[j])
@@ -84,6 +108,25 @@ class Innovations:
         lo = u < (1.0 - lam) / 2.0
         p = np.where(lo, u / (1.0 - lam), 0.5 + (u - (1.0 - lam) / 2.0) / (1.0 + lam))
         t = special.stdtrit(nu, np.clip(p, _U_EPS, 1 - _U_EPS)) * np.where(lo, 1.0 - lam, 1.0 + lam)
+        return (t * np.sqrt(1.0 - 2.0 / nu) - a_) / b_
+
+    def quantile_of_normal_score(self, g: np.ndarray, j: int) -> np.ndarray:
+        """``F_j^{-1}(Phi(g))``, accurate in both tails (upper-tail probabilities from ``Phi(-g)``, not
+        ``1 - Phi(g)``), for normal scores ``g`` with ``|g| <= 7.03``."""
+        nu, lam = float(self.nu[j]), float(self.lam[j])
+        g = np.asarray(g, dtype=np.float64)
+        if self.dist == "normal":
+            return g
+        u, v = special.ndtr(g), special.ndtr(-g)  # v = 1 - u without cancellation
+        if self.dist == "t":
+            t = np.where(g < 0, special.stdtrit(nu, u), -special.stdtrit(nu, v))
+            return t * np.sqrt((nu - 2.0) / nu)
+        a_, b_ = _skewt_ab(nu, lam)
+        lo = u < (1.0 - lam) / 2.0
+        # lower piece: t at u / (1 - lam); upper piece: t at 1 - v / (1 + lam)
+        t_lo = special.stdtrit(nu, np.clip(u / (1.0 - lam), _U_EPS, 0.5)) * (1.0 - lam)
+        t_hi = -special.stdtrit(nu, np.clip(v / (1.0 + lam), _U_EPS, 0.5)) * (1.0 + lam)
+        t = np.where(lo, t_lo, t_hi)
         return (t * np.sqrt(1.0 - 2.0 / nu) - a_) / b_
 
     def cdf(self, z: np.ndarray, j: int) -> np.ndarray:

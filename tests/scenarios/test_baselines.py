@@ -164,6 +164,20 @@ def test_skew_t_margin_matches_arch_skew_student():
     assert stats.kstest(draws, lambda x: SkewStudent().cdf(x, [4.5, -0.2])).pvalue > 0.01
 
 
+@pytest.mark.parametrize("dist", ["t", "skewt"])
+def test_copula_margin_table_matches_the_exact_quantile_transform(dist):
+    inn = Innovations(dist, np.array([3.3, 8.0]), np.array([-0.2, 0.1]) if dist == "skewt" else np.zeros(2),
+                      np.array([[1.0, 0.6], [0.6, 1.0]]))
+    z = inn.draw(np.random.default_rng(0), 5000, 24)
+    g = np.random.default_rng(0).standard_normal((5000, 24, 2)) @ np.linalg.cholesky(inn.corr).T  # same draws
+    exact = np.stack([inn.quantile_of_normal_score(np.clip(g[..., j], -7.03, 7.03), j) for j in range(2)], -1)
+    np.testing.assert_allclose(z, exact, rtol=1e-6, atol=1e-6)
+    # the upper tail is computed from Phi(-g): it agrees with the plain inverse CDF where that is accurate
+    u = np.linspace(0.001, 0.999, 23)
+    from scipy import special
+    np.testing.assert_allclose(inn.quantile_of_normal_score(special.ndtri(u), 0), inn.ppf(u, 0), rtol=1e-9)
+
+
 def test_stress_start_before_2017_12_22_gives_higher_simulated_vol_than_a_calm_start(gjr):
     crash = pd.DatetimeIndex([pd.Timestamp("2017-12-22 00:00", tz="UTC")])
     calm = pd.DatetimeIndex([pd.Timestamp("2018-11-01 00:00", tz="UTC")])  # BTC's quietest weeks in the data
