@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from margin.crypto_calendar import hours_to_years
-from margin.black76 import black76_greeks, black76_price
+from margin.black76 import black76_price
 from margin.instruments import FuturePosition, OptionPosition, PerpPosition, SpotPosition, resolve_strike
 from margin.market import MarketModel
 from margin.paths import MarketPaths
@@ -139,17 +139,29 @@ def _size_hedges(portfolio: Portfolio, rows: list[tuple], s0: np.ndarray, atm0: 
             if j in hedges or r[1] != a:
                 continue
             if r[0] == OPTION:
-                tau = hours_to_years(r[4])
-                g = np.exp(market.basis_annual * tau)
-                iv = smile_vol(np.log(r[5] / (s0[a] * g)), atm0[a], market.skew, market.curvature,
-                               market.vol_floor, market.vol_cap)
-                greeks = black76_greeks(s0[a] * g, r[5], iv, tau, r[6] > 0, market.rate_annual)
-                delta += r[2] * float(greeks.delta) * g
+                delta += r[2] * smile_delta(s0[a], r[5], r[6] > 0, hours_to_years(r[4]), atm0[a], market)
             else:
                 delta += r[2] * (entry_factor(r, market))
         hedge_g = entry / s0[a]
         rows[i] = (kind, a, -delta / hedge_g, coin, expiry, np.nan, 0.0, entry, label)
     return rows
+
+
+def smile_delta(spot: float, strike: float, is_call: bool, tau_years: float, atm_vol: float,
+                market: MarketModel) -> float:
+    """dV/dS of an option under the market model, smile included (sticky moneyness), by central difference.
+
+    With a skewed smile this differs from the fixed-vol Black-76 delta: when spot moves, a fixed strike's
+    log-moneyness moves along the smile. This is the delta a ``delta_hedge`` line neutralises.
+    """
+    def value(s: float) -> float:
+        fwd = s * np.exp(market.basis_annual * tau_years)
+        iv = smile_vol(np.log(strike / fwd), atm_vol, market.skew, market.curvature, market.vol_floor,
+                       market.vol_cap)
+        return float(black76_price(fwd, strike, iv, tau_years, is_call, market.rate_annual))
+
+    h = 1e-4 * spot
+    return (value(spot + h) - value(spot - h)) / (2 * h)
 
 
 def entry_factor(row: tuple, market: MarketModel) -> float:

@@ -51,6 +51,15 @@ from margin.venue import Venue, load_venue
 DEFAULT_CHUNK_PATHS = 65536
 
 
+def weighted_rows(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``sum_i weights[i] * rows[i]`` accumulated row by row, so each path's result does not depend on how
+    many paths are in the chunk (a BLAS matrix-vector product may block, and round, differently)."""
+    out = np.zeros(rows.shape[1:])
+    for w, r in zip(weights, rows):
+        out += w * r
+    return out
+
+
 def simulate(
     portfolio: Portfolio | str | Path,
     paths: MarketPaths,
@@ -127,7 +136,7 @@ class _Account:
 
     def equity(self, val: StepValuation, idx=slice(None)) -> np.ndarray:
         """Market equity in USD (no haircuts)."""
-        pos = val.book.quantity @ val.unit_values[:, idx]
+        pos = weighted_rows(val.book.quantity, val.unit_values[:, idx])
         return self.usd[idx] + np.sum(self.coin[:, idx] * val.spot[:, idx], axis=0) + self.scale[idx] * pos
 
     def margin_equity(self, val: StepValuation, equity: np.ndarray) -> np.ndarray:
@@ -271,7 +280,7 @@ def _run_chunk(book: CompiledBook, paths: MarketPaths, model: MarginModel, venue
                     acct.usd[idx] += deficit
                 equity = acct.equity(val)
         if t == mpor:
-            mpor_loss = -(book.quantity @ (static_u - u0))
+            mpor_loss = -weighted_rows(book.quantity, static_u - u0)
         max_dd = np.maximum(max_dd, peak - step_low)
         low = np.minimum(low, step_low)
         peak = np.maximum(peak, equity)

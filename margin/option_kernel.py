@@ -117,6 +117,14 @@ def _col(a: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
     return torch.as_tensor(np.array(a, dtype=np.float64).reshape(-1, 1), dtype=dtype)
 
 
+def _sum_rows(t: torch.Tensor) -> torch.Tensor:
+    """Sum over dim 0 in a fixed order, so a path's result does not depend on the chunk size."""
+    out = t[0].clone()
+    for row in t[1:]:
+        out += row
+    return out
+
+
 def _price_block(x, iv, d1, d2, atm, vol_mult, sqrt_tau, omega_s, smile: SmileParams) -> None:
     """In place: given ``x`` [R, m], leave ``e^x * (1 + erf(w d1)) - (1 + erf(w d2))`` in ``d1``.
 
@@ -240,12 +248,12 @@ def _option_scenario_pnl(
             torch.add(c, lr[i:j], out=x)
         _price_block(x, iv, d1, d2, atm[i:j], vm, st, om_s, smile)
         d1.add_(1.0).mul_(x).sub_(d2.add_(1.0)).mul_(coef)
-        scen = d1.view(p, s, j - i).sum(0)                      # [S, m]
+        scen = _sum_rows(d1.view(p, s, j - i))                   # [S, m]
         # the same block at the current state (no move, no shock, current tau), in the same precision
         xb, ivb, d1b, d2b = _WORKSPACE.get("scenario_base", dtype, 4, p, j - i)
         torch.add(base_c, lr[i:j], out=xb)
         _price_block(xb, ivb, d1b, d2b, atm[i:j], ones, now_st, om_now, smile)
-        now = d1b.add_(1.0).mul_(xb).sub_(d2b.add_(1.0)).mul_(coef_now).sum(0)   # [m]
+        now = _sum_rows(d1b.add_(1.0).mul_(xb).sub_(d2b.add_(1.0)).mul_(coef_now))   # [m]
         out[:, i:j] = (scen - now).numpy()
     return out
 
