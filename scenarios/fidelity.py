@@ -377,22 +377,23 @@ def _train_and_score(x: np.ndarray, y: np.ndarray, cut: int, seed: int, epochs: 
     return float(np.mean(pred == (y[cut:] > 0.5)))
 
 
-def nearest_distance(x: np.ndarray, pool: np.ndarray, chunk: int = 1024) -> np.ndarray:
+def nearest_distance(x: np.ndarray, pool: np.ndarray, chunk: int = 512) -> np.ndarray:
     """float32[n]: Euclidean distance from each row of ``x[n, d]`` to its nearest row of ``pool[m, d]``.
 
     Float32 matrix products in chunks of ``chunk`` rows (``|x|^2 + |p|^2 - 2 x p^T``), so memory is
     ``chunk x m`` floats; exact copies come out at about 1e-3 rather than 0 (rounding).
     """
-    import torch
-
-    p = torch.from_numpy(np.ascontiguousarray(pool, dtype=np.float32))
-    p2 = (p * p).sum(dim=1)
+    p = np.ascontiguousarray(pool, dtype=np.float32)
+    pt = np.ascontiguousarray(p.T)
+    p2 = np.einsum("ij,ij->i", p, p)
     out = np.empty(len(x), np.float32)
     for lo in range(0, len(x), chunk):
-        xc = torch.from_numpy(np.ascontiguousarray(x[lo:lo + chunk], dtype=np.float32))
-        d2 = torch.addmm(p2[None, :], xc, p.T, alpha=-2.0)  # |p|^2 - 2 x.p
-        d2 = d2.min(dim=1).values + (xc * xc).sum(dim=1)
-        out[lo:lo + chunk] = d2.clamp_min(0).sqrt().numpy()
+        xc = np.ascontiguousarray(x[lo:lo + chunk], dtype=np.float32)
+        d2 = xc @ pt  # (chunk, m)
+        d2 *= -2.0
+        d2 += p2
+        best = d2.min(axis=1) + np.einsum("ij,ij->i", xc, xc)
+        out[lo:lo + chunk] = np.sqrt(np.maximum(best, 0.0))
     return out
 
 
