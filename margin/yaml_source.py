@@ -107,6 +107,11 @@ def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
         return "unknown field; check the spelling (see the documented fields of this section)"
     if kind == "missing":
         return "required field is missing"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        return f"{ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return "required field is missing"
     msg = str(err.get("msg", "invalid value"))
     return msg.removeprefix("Value error, ")
 
@@ -133,6 +138,8 @@ def validate_file(model: type[Model], path: str | Path, *, what: str = "file") -
         errors = exc.errors()
         first = errors[0]
         loc = _data_path(tuple(first.get("loc", ())), data)
+        if first.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            loc = loc + (str(first.get("ctx", {}).get("discriminator", "")).strip("'"),)
         line = _line_for(loc, lines)
         where = f" line {line}" if line is not None else ""
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
