@@ -63,8 +63,8 @@ class GanConfig:
     tail_min_count: int = 20  # smallest regime group in a batch that gets its own tail term
 
     # --- optimisation ---
-    lr_generator: float = 1e-4
-    lr_critic: float = 1e-4
+    lr_generator: float = 2e-4
+    lr_critic: float = 2e-4
     betas: list[float] = field(default_factory=lambda: [0.0, 0.9])  # Adam betas, both networks
     n_critic: int = 5  # critic steps per generator step
     batch_size: int = 256  # windows per critic step (a loader batch holds n_critic of them)

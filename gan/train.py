@@ -146,7 +146,7 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
         logger=_loggers(out_dir) if log_csv else False,
         callbacks=callbacks,
         check_val_every_n_epoch=config.val_every_n_epochs,
-        limit_val_batches=1.0 if validating else 0,
+        limit_val_batches=None if validating else 0,
         num_sanity_val_steps=0,
         log_every_n_steps=1,
         use_distributed_sampler=False,  # RegimeBalancedSampler splits the draws across ranks itself

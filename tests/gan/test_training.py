@@ -100,3 +100,14 @@ def test_val_score_receives_a_sample_fn_and_selects(train_windows, tmp_path):
     assert calls[0].shape == (6, HORIZON + 3, 2) and calls[0].dtype == np.float32
     assert result.best_score == 0.0 and result.metrics["extra"] == 1.0
     assert torch.load(result.best_checkpoint, weights_only=True)["epoch"] == 1
+
+
+def test_time_limit_stops_early_and_still_exports(train_windows, tmp_path):
+    result = fit(train_windows, tiny_config(max_epochs=1000), tmp_path, max_minutes=0.02, **FIT)
+    assert result.epochs < 1000 and (tmp_path / "model" / "model.safetensors").exists()
+    assert (tmp_path / "last.ckpt").exists()
+
+
+def test_bf16_mixed_precision_trains_on_cpu(train_windows, val_windows, tmp_path):
+    result = fit(train_windows, tiny_config(max_epochs=1), tmp_path, val=val_windows, precision="bf16-mixed", **FIT)
+    assert np.isfinite(result.metrics["loss_d"]) and np.isfinite(result.best_score)
