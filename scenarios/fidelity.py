@@ -38,11 +38,17 @@ Metrics (keys of :func:`evaluate`'s result):
 ``discriminative_score``, ``discriminative_accuracy``
     A small MLP told real from generated (module function :func:`discriminative_score`); score
     ``|held-out accuracy - 0.5|``: 0 is indistinguishable, 0.5 trivially separable.
-``memorisation_share``, ``memorisation_median_ratio``, ``memorisation_threshold``
+``memorisation_share``, ``memorisation_median_ratio``, ``memorisation_threshold``, ``memorisation_copy_share``
     With ``train`` windows: for each generated path the L2 distance (over ``z`` of the whole path) to its
     nearest training window, against the same distance for the real (held-out) windows: the share of generated
     paths closer than the 1st percentile of the real distances (about 0.01 for fresh samples, near 1 for
-    copies) and the ratio of medians (about 1 for fresh samples, near 0 for copies).
+    copies) and the ratio of medians (about 1 for fresh samples, near 0 for copies). This comparison (the
+    data-copying test of Meehan et al., 2020) assumes generated and real held-out paths are alike: paths milder
+    than the real ones read as "close to training" without copying anything (GJR started before 2019's
+    flash crashes: share 0.65, against 120 real crash windows). ``memorisation_copy_share`` is scale-free and
+    reads copies only: the share of generated paths within 10 % relative L2 distance (``d < 0.1 |z|``) of a
+    training window (0 for GJR there, 1 for replayed training windows; ``..._copy_share_real`` gives the real
+    held-out windows' own share for reference).
 ``selection_score``
     :func:`combine_selection_score` of the ES error, ACF of ``|z|`` and drawdown W1 (lower is better).
 """
@@ -66,6 +72,7 @@ DISC_MAX_PER_CLASS = 4000
 DISC_MIN_PER_CLASS = 50
 DISC_EPOCHS = 25
 MEMO_QUANTILE = 0.01
+COPY_TOL = 0.1
 _ACF_FLOOR = 0.05
 
 
@@ -161,7 +168,8 @@ def evaluate(gen_returns: np.ndarray, gen_liquidity: np.ndarray, gen_sigma: np.n
         out.update(memorisation(z.reshape(n, -1), rz.reshape(len(real), -1),
                                 (train.returns / train.sigma[:, None, :]).reshape(len(train), -1)))
     else:
-        out.update(memorisation_share=None, memorisation_median_ratio=None, memorisation_threshold=None)
+        out.update(memorisation_share=None, memorisation_median_ratio=None, memorisation_threshold=None,
+                   memorisation_copy_share=None, memorisation_copy_share_real=None)
 
     out["selection_score"] = combine_selection_score(out)
     return out
@@ -398,20 +406,38 @@ def nearest_distance(x: np.ndarray, pool: np.ndarray, chunk: int = 512) -> np.nd
 
 
 def memorisation(gen: np.ndarray, real_test: np.ndarray, train: np.ndarray,
-                 quantile: float = MEMO_QUANTILE) -> dict[str, float]:
+                 quantile: float = MEMO_QUANTILE, copy_tol: float = COPY_TOL) -> dict[str, float]:
     """Are generated paths copies of training windows? (Module docstring.)
 
     Parameters
     ----------
     gen, real_test, train : float[n, d]
         Flattened sigma-normalised return paths of generated, real held-out and training windows.
+    quantile : float
+        Quantile of the real held-out nearest-train distances below which a generated path is flagged.
+    copy_tol : float
+        Relative distance ``d / |x|`` below which a path counts as a near copy.
+
+    Returns
+    -------
+    dict
+        ``memorisation_share`` (flagged share), ``memorisation_median_ratio`` (median nearest-train distance,
+        generated over real), ``memorisation_threshold`` (the distance at ``quantile``),
+        ``memorisation_copy_share`` (share of generated paths within ``copy_tol`` relative L2 distance of a
+        training window) and ``memorisation_copy_share_real`` (the same for the real held-out windows).
     """
     d_gen = nearest_distance(gen, train)
     d_real = nearest_distance(real_test, train)
     thr = float(np.quantile(d_real, quantile))
+
+    def copies(x: np.ndarray, d: np.ndarray) -> float:
+        return float(np.mean(d < copy_tol * np.maximum(np.linalg.norm(x, axis=1), 1e-12)))
+
     return {"memorisation_share": float(np.mean(d_gen < thr)),
             "memorisation_median_ratio": float(np.median(d_gen) / max(float(np.median(d_real)), 1e-12)),
-            "memorisation_threshold": thr}
+            "memorisation_threshold": thr,
+            "memorisation_copy_share": copies(gen, d_gen),
+            "memorisation_copy_share_real": copies(real_test, d_real)}
 
 
 # ---------------------------------------------------------------------------------------------------- tables
@@ -424,7 +450,7 @@ TABLE_ROWS = (
     "acf_r_mse", "acf_abs_mse", "leverage_mse", "kurtosis_gen", "kurtosis_real", "kurtosis_abserr",
     "corr_frobenius", "mdd_mean_gen", "mdd_mean_real", "mdd_q99_gen", "mdd_q99_real", "mdd_w1",
     "adherence", "discriminative_score", "discriminative_accuracy",
-    "memorisation_share", "memorisation_median_ratio",
+    "memorisation_share", "memorisation_median_ratio", "memorisation_copy_share",
 )
 
 

@@ -97,6 +97,19 @@ def test_memorisation_flags_copies_of_training_windows_and_not_fresh_windows(hou
     memo_fresh = evaluate(fresh.returns, fresh.liquidity, fresh.sigma, test, train=train, discriminate=False)
     assert memo_copies["memorisation_share"] > 0.99 and memo_copies["memorisation_median_ratio"] < 0.01
     assert memo_fresh["memorisation_share"] < 0.05 and 0.7 < memo_fresh["memorisation_median_ratio"] < 1.4
+    assert memo_copies["memorisation_copy_share"] == 1.0 and memo_fresh["memorisation_copy_share"] == 0.0
+
+
+def test_copy_share_does_not_flag_milder_paths_as_copies(hourly_windows):
+    train = hourly_windows.between(end="2019-01-01")
+    crashes = hourly_windows.between("2019-01-01").of_regime("flash_crash")
+    calm = hourly_windows.between("2019-01-01").of_regime("calm")
+    calm = calm.subset(np.arange(min(len(calm), 2000)))
+    res = evaluate(calm.returns, calm.liquidity, calm.sigma, crashes, train=train, discriminate=False)
+    # calm paths sit nearer training windows than crash windows do (the data-copying share reads high) ...
+    assert res["memorisation_share"] > 0.2
+    # ... but none is a copy
+    assert res["memorisation_copy_share"] == 0.0
 
 
 # ---------------------------------------------------------------------------------------------------- hand cases
