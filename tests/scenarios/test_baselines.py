@@ -209,6 +209,13 @@ def test_gjr_copula_keeps_the_residual_correlation_on_daily_data(daily_features)
     assert np.abs(sim - target).max() < 0.03
 
 
+def test_skew_t_gjr_on_three_assets_fits_left_skew_and_simulates(daily_features):
+    b = make_baseline("gjr", dist="skewt").fit(daily_features, TRAIN_END)
+    lam = {k: v["lam"] for k, v in b.params()["per_asset"].items()}
+    r, q = next(b.simulate(pd.DatetimeIndex(["2019-06-27"]), 1000, 10, seed=0))
+    assert lam["BTC"] < 0 and r.shape == q.shape == (1000, 10, 3) and np.isfinite(r).all()
+
+
 # ---------------------------------------------------------------------------------------------------- historical
 
 
