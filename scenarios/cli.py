@@ -139,6 +139,102 @@ def data_label(path: Annotated[list[str], typer.Argument(help="Data file(s), or 
         print_episode_summary(ep, hours_by_regime(f, rules, window=horizon), rules, out)
 
 
+# ------------------------------------------------------------------------------------------------ generate, train
+
+
+@app.command("generate")
+@guarded
+def generate(
+    source: Annotated[str, typer.Option(help="gan | garch | gjr | fhs | historical")],
+    out: Annotated[Path, typer.Option("--out", help="Pack directory to write.")],
+    data: DataOpt = None,
+    regime: Annotated[str, typer.Option(help="calm | volatile | flash_crash | liquidity_drought | all")] = "all",
+    severity: Annotated[Optional[float], typer.Option(help="Within-regime severity quantile in [0, 1] "
+                                                           "(default 0.5).")] = None,
+    n: Annotated[int, typer.Option("--n", help="Number of paths.")] = 10000,
+    horizon: Annotated[int, typer.Option(help="Steps per path.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 0,
+    model: Annotated[Optional[Path], typer.Option("--model", help="GAN model directory (default: shipped).")] = None,
+    context_start: Annotated[Optional[str], typer.Option(help="Draw contexts from windows ending at or after.")] = None,
+    context_end: Annotated[Optional[str], typer.Option(help="... and before this time.")] = None,
+    train_end: Annotated[Optional[str], typer.Option(help="Baselines fit only on data before this time.")] = None,
+    chunk_size: Annotated[int, typer.Option(help="Paths per generation chunk (memory bound).")] = 65536,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing pack at --out.")] = False,
+    fmt: FormatOpt = "auto", allow_gaps: GapsOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """Generate a scenario pack from the GAN or a baseline."""
+    from scenarios.generate import GenerateRequest, generate_pack
+
+    md = load_data(data, fmt, allow_gaps)
+    req = GenerateRequest(source=source, regime=regime, severity=severity, n=n, horizon=horizon, seed=seed,
+                          context_start=context_start, context_end=context_end, train_end=train_end,
+                          model_dir=model, chunk_size=chunk_size)
+    m = generate_pack(md, req, out, overwrite=overwrite, reporter=Reporter(quiet))
+    if not quiet:
+        typer.echo(f"wrote {out}: {m.source} {m.regime} severity {m.severity}, {m.n_paths} paths x {m.horizon} "
+                   f"steps, {', '.join(m.assets)}, {len(m.contexts)} context(s), pack {m.pack_id}")
+
+
+@app.command("train")
+@guarded
+def train(
+    out: Annotated[Path, typer.Option("--out", help="Run directory (checkpoints, logs, model/).")],
+    data: DataOpt = None,
+    train_end: Annotated[Optional[str], typer.Option(help="Train only on windows ending before this time; the "
+                                                          "latest 15% of them validate.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="GanConfig YAML/JSON (keys override the defaults).")] = None,
+    max_epochs: Annotated[Optional[int], typer.Option(help="Stop after this many epochs.")] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(help="Stop after this many minutes.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    context_len: Annotated[int, typer.Option(help="Context bars the model conditions on.")] = 48,
+    horizon: Annotated[int, typer.Option(help="Steps the model generates at once.")] = 24,
+    accelerator: Annotated[str, typer.Option(help="Lightning accelerator (auto uses a GPU when present).")] = "auto",
+    devices: Annotated[str, typer.Option(help="Lightning devices (auto, 1, 2, ...).")] = "auto",
+    strategy: Annotated[str, typer.Option(help="Lightning strategy (auto, ddp, ...).")] = "auto",
+    fmt: FormatOpt = "auto", allow_gaps: GapsOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """Train the conditional GAN (resumes from OUT/last.ckpt) and export OUT/model."""
+    from scenarios.neural import train_model
+
+    if max_epochs is None and max_minutes is None:
+        raise InputError("give --max-epochs or --max-minutes (or both)")
+    md = load_data(data, fmt, allow_gaps)
+    dev = int(devices) if devices.isdigit() else devices
+    res = train_model(md, out, train_end=train_end, config_path=config, context_len=context_len, horizon=horizon,
+                      max_epochs=max_epochs, max_minutes=max_minutes, seed=seed, progress=not quiet,
+                      accelerator=accelerator, devices=dev, strategy=strategy)
+    if not quiet:
+        typer.echo(f"trained {res.epochs} epochs ({res.global_step} optimizer steps); best selection score "
+                   f"{res.best_score}; model in {res.model_dir}")
+
+
+@app.command("evaluate")
+@guarded
+def evaluate_cmd(
+    packs: Annotated[list[Path], typer.Argument(help="Pack directories to compare.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for fidelity.json and fidelity.csv.")],
+    data: DataOpt = None,
+    start: Annotated[Optional[str], typer.Option(help="Real windows from this time (held-out period).")] = None,
+    end: Annotated[Optional[str], typer.Option(help="... up to this time.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the classifier and subsampling.")] = 0,
+    fmt: FormatOpt = "auto", allow_gaps: GapsOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """Fidelity of packs against real windows of a period; one column per pack."""
+    from scenarios.evaluation import evaluate_packs, table
+    from scenarios.io import write_csv_atomic, write_json_atomic
+    from scenarios.tables import print_frame
+
+    md = load_data(data, fmt, allow_gaps)
+    res = evaluate_packs(packs, md, start=start, end=end, seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(res, out / "fidelity.json")
+    t = table(res)
+    write_csv_atomic(t, out / "fidelity.csv", index=True)
+    if not quiet:
+        print_frame(t, title=f"Fidelity against real windows {start or 'start'} .. {end or 'end'}")
+        typer.echo(f"wrote {out / 'fidelity.json'} and {out / 'fidelity.csv'}")
+
+
 # ------------------------------------------------------------------------------------------------ packs
 
 

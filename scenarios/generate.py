@@ -206,7 +206,10 @@ class BaselineSource(Source):
         from scenarios.baselines import make_baseline
 
         end = pd.Timestamp(request.train_end, tz="UTC") if request.train_end else None
-        self._model = make_baseline(self.name, **request.options).fit(plan.features, train_end=end)
+        options = dict(request.options)
+        if self.name == "historical":  # label replayed windows with the pipeline's rules
+            options = {"rules": plan.rules, "context_len": self.context_len} | options
+        self._model = make_baseline(self.name, **options).fit(plan.features, train_end=end)
         return plan
 
     def chunks(self, plan: Plan) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
