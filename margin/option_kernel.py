@@ -125,18 +125,16 @@ def _sum_rows(t: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _price_block(x, iv, d1, d2, atm, vol_mult, sqrt_tau, omega_s, smile: SmileParams) -> None:
-    """In place: given ``x`` [R, m], leave ``e^x * (1 + erf(w d1)) - (1 + erf(w d2))`` in ``d1``.
-
-    ``d2`` is left holding ``1 + erf(omega d1 / sqrt 2)`` as a by-product for deltas before the final step;
-    callers that need it read it through :func:`option_values`.
-    """
+def _price_block(x, iv, d1, d2, atm, vol_mult, sqrt_tau, omega_s, smile: SmileParams, fill_fk) -> None:
+    """In place, for ``x = ln(F/K)`` [R, m]: leave ``erf(omega d1/sqrt2)`` in ``d1``, ``erf(omega d2/sqrt2)``
+    in ``d2`` and ``F/K`` in ``x`` (written by ``fill_fk(x)`` as a product of per-row and per-path
+    exponentials, which is cheaper than an ``exp`` per element)."""
     torch.mul(x, smile.curvature, out=iv)
     iv.sub_(smile.skew).mul_(x).add_(1.0)             # 1 + skew*k + curv*k^2 with k = -x
     iv.mul_(atm).mul_(vol_mult).clamp_(smile.vol_floor, smile.vol_cap).mul_(sqrt_tau)  # w = sigma sqrt(tau)
     torch.div(x, iv, out=d1).add_(iv, alpha=0.5)      # d1
     torch.sub(d1, iv, out=d2)                        # d2
-    x.exp_()                                         # F / K
+    fill_fk(x)                                       # F / K
     d1.mul_(omega_s).erf_()
     d2.mul_(omega_s).erf_()
 
@@ -171,6 +169,7 @@ def _option_values(
     coef = _col(0.5 * rows.omega * rows.strike * rows.discount, dtype)
     dcoef = _col(0.5 * rows.omega * rows.discount * rows.fwd_factor, dtype)
     ones = torch.ones((p, 1), dtype=dtype)
+    e_row = torch.exp(c)                                              # [P, 1]
     values = torch.empty((p, n), dtype=torch.float64)
     deltas = torch.empty((p, n), dtype=torch.float64)
     m = max(256, _TARGET_ELEMENTS // max(p, 1))
@@ -178,10 +177,11 @@ def _option_values(
         j = min(n, i + m)
         x, iv, d1, d2 = _WORKSPACE.get("marks", dtype, 4, p, j - i)
         torch.add(c, lr[i:j], out=x)
-        _price_block(x, iv, d1, d2, atm[i:j], ones, st, om_s, smile)
-        deltas[:, i:j] = (d1 + 1.0).mul_(dcoef)     # D * omega * N(omega d1) * g
-        d1.add_(1.0).mul_(x)
-        values[:, i:j] = d1.sub_(d2.add_(1.0)).mul_(coef)
+        e_lr = torch.exp(lr[i:j])
+        _price_block(x, iv, d1, d2, atm[i:j], ones, st, om_s, smile, lambda t: torch.mul(e_row, e_lr, out=t))
+        torch.add(d1, 1.0, out=deltas[:, i:j]).mul_(dcoef)             # D * omega * N(omega d1) * g
+        d1.add_(1.0).mul_(x).sub_(d2.add_(1.0))
+        torch.mul(d1, coef, out=values[:, i:j])
     return values.numpy(), deltas.numpy()
 
 
@@ -238,23 +238,31 @@ def _option_scenario_pnl(
     om_now = _col(rows.omega * _INV_SQRT2, dtype)
     ones = torch.ones((p, 1), dtype=dtype)
     out = np.empty((s, n), np.float64)
+    e_x0 = torch.exp(x0)                                              # [P, 1, 1]
+    e_c = None if per_path else torch.exp(c)                          # [P*S, 1]
+    e_base = torch.exp(base_c)                                        # [P, 1]
     m = max(256, _TARGET_ELEMENTS // max(p * s, 1))
     for i in range(0, n, m):
         j = min(n, i + m)
         x, iv, d1, d2 = _WORKSPACE.get("scenarios", dtype, 4, p * s, j - i)
+        e_lr = torch.exp(lr[i:j])
         if per_path:
             torch.add(x0, moves[:, i:j].unsqueeze(0), out=x.view(p, s, j - i)).add_(lr[i:j])
+            e_path = torch.exp(moves[:, i:j]).mul_(e_lr)                    # [S, m]
+            fill = lambda t: torch.mul(e_x0, e_path.unsqueeze(0), out=t.view(p, s, j - i))
         else:
             torch.add(c, lr[i:j], out=x)
-        _price_block(x, iv, d1, d2, atm[i:j], vm, st, om_s, smile)
+            fill = lambda t: torch.mul(e_c, e_lr, out=t)
+        _price_block(x, iv, d1, d2, atm[i:j], vm, st, om_s, smile, fill)
         d1.add_(1.0).mul_(x).sub_(d2.add_(1.0)).mul_(coef)
         scen = _sum_rows(d1.view(p, s, j - i))                   # [S, m]
         # the same block at the current state (no move, no shock, current tau), in the same precision
         xb, ivb, d1b, d2b = _WORKSPACE.get("scenario_base", dtype, 4, p, j - i)
         torch.add(base_c, lr[i:j], out=xb)
-        _price_block(xb, ivb, d1b, d2b, atm[i:j], ones, now_st, om_now, smile)
+        _price_block(xb, ivb, d1b, d2b, atm[i:j], ones, now_st, om_now, smile,
+                     lambda t: torch.mul(e_base, e_lr, out=t))
         now = _sum_rows(d1b.add_(1.0).mul_(xb).sub_(d2b.add_(1.0)).mul_(coef_now))   # [m]
-        out[:, i:j] = (scen - now).numpy()
+        out[:, i:j] = scen.sub_(now).numpy()
     return out
 
 

@@ -87,7 +87,8 @@ def initial_atm_vol(
     hist = np.asarray(history_returns, np.float64)
     per_year = HOURS_PER_YEAR / step_hours
     decay = ewma_decay(halflife_hours, step_hours)
-    var = hist.var(axis=0) * per_year
-    for r in hist:
-        var = decay * var + (1.0 - decay) * per_year * r * r
+    n = hist.shape[0]
+    # v_n = decay^n v_0 + (1 - decay) sum_i decay^(n-1-i) r_i^2 per_year, with v_0 the sample variance
+    weights = (1.0 - decay) * decay ** np.arange(n - 1, -1, -1, dtype=np.float64)
+    var = decay ** n * hist.var(axis=0) * per_year + per_year * (weights @ (hist * hist))
     return np.sqrt(var)
