@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from margin.crypto_calendar import HOURS_PER_YEAR
 from margin.option_kernel import SmileParams
 from margin.paths import MarketPaths
-from margin.smile import ewma_atm_variance, ewma_decay, initial_atm_vol
+from margin.smile import ewma_decay, initial_atm_vol
 
 
 class MarketModel(BaseModel):
@@ -95,18 +95,29 @@ class MarketState:
 
 
 def market_state(paths: MarketPaths, model: MarketModel) -> MarketState:
-    """Build the per-step arrays for ``paths`` (one chunk); memory ~ 4 x 8 bytes x n x (H+1) x A."""
-    log_rel = np.cumsum(paths.returns, axis=1, dtype=np.float64)             # [n, H, A]
-    n, h, a = log_rel.shape
-    lr = np.zeros((a, h + 1, n))
-    lr[:, 1:, :] = log_rel.transpose(2, 1, 0)
-    spot = np.exp(lr) * np.asarray(paths.start_prices, np.float64)[:, None, None]
-    var0 = model.start_atm_vol(paths) ** 2
-    var = ewma_atm_variance(paths.returns, var0, ewma_decay(model.vol_halflife_hours, paths.step_hours),
-                            paths.step_hours)                                 # [n, H+1, A]
-    atm = np.clip(np.sqrt(var), model.vol_floor, model.vol_cap).transpose(2, 1, 0).copy()
+    """Build the per-step arrays for ``paths`` (one chunk); memory 4 x 8 bytes x n x (H+1) x A."""
+    n, h, a = paths.returns.shape
+    r = np.ascontiguousarray(paths.returns.transpose(2, 1, 0), dtype=np.float64)        # [A, H, n]
+    lr = np.empty((a, h + 1, n))
+    lr[:, 0, :] = 0.0
+    for t in range(h):                                    # row by row: contiguous, and per-path exact
+        np.add(lr[:, t, :], r[:, t, :], out=lr[:, t + 1, :])
+    spot = np.exp(lr)
+    spot *= np.asarray(paths.start_prices, np.float64)[:, None, None]
+    decay = ewma_decay(model.vol_halflife_hours, paths.step_hours)
+    gain = (1.0 - decay) * HOURS_PER_YEAR / paths.step_hours
+    var = np.empty((a, h + 1, n))
+    var[:, 0, :] = (model.start_atm_vol(paths) ** 2)[:, None]
+    np.multiply(r, r, out=r)
+    r *= gain                                                                           # (1 - decay) r^2 / dt
+    for t in range(h):
+        np.multiply(var[:, t, :], decay, out=var[:, t + 1, :])
+        var[:, t + 1, :] += r[:, t, :]
+    atm = np.sqrt(var, out=var)
+    np.minimum(atm, model.vol_cap, out=atm)
+    np.maximum(atm, model.vol_floor, out=atm)
     vol = np.empty((a, h + 1, n))
-    vol[:, 1:, :] = np.exp(paths.liquidity.astype(np.float64)).transpose(2, 1, 0) \
-        * np.asarray(paths.ref_volume_usd, np.float64)[:, None, None]
-    vol[:, 0, :] = vol[:, 1, :] if h > 0 else np.asarray(paths.ref_volume_usd)[:, None]
+    np.exp(paths.liquidity.transpose(2, 1, 0), out=vol[:, 1:, :], dtype=np.float64)
+    vol[:, 1:, :] *= np.asarray(paths.ref_volume_usd, np.float64)[:, None, None]
+    vol[:, 0, :] = vol[:, 1, :] if h > 0 else np.asarray(paths.ref_volume_usd, np.float64)[:, None]
     return MarketState(spot=spot, log_spot_rel=lr, atm_vol=atm, volume_usd=vol, step_hours=paths.step_hours)

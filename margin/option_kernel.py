@@ -141,8 +141,8 @@ def _price_block(x, iv, d1, d2, atm, vol_mult, sqrt_tau, omega_s, smile: SmilePa
 
 def _option_values(
     log_spot_rel: torch.Tensor, atm_vol: torch.Tensor, rows: OptionRows, smile: SmileParams,
-    dtype: torch.dtype = torch.float64,
-) -> tuple[np.ndarray, np.ndarray]:
+    dtype: torch.dtype = torch.float64, with_deltas: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Mark values and spot deltas of each option, per unit of underlying.
 
     Parameters
@@ -155,11 +155,12 @@ def _option_values(
         The options (``P`` of them).
     smile : SmileParams
     dtype : torch dtype of the computation (float64 for marks).
+    with_deltas : also return the deltas (Black-76 at the smile vol, vol held fixed).
 
     Returns
     -------
     values : float64[P, n], USD per unit.
-    deltas : float64[P, n], dV/dS per unit.
+    deltas : float64[P, n], dV/dS per unit, or None.
     """
     n, p = int(log_spot_rel.shape[0]), rows.n_options
     lr, atm = log_spot_rel.to(dtype), atm_vol.to(dtype)
@@ -171,7 +172,7 @@ def _option_values(
     ones = torch.ones((p, 1), dtype=dtype)
     e_row = torch.exp(c)                                              # [P, 1]
     values = torch.empty((p, n), dtype=torch.float64)
-    deltas = torch.empty((p, n), dtype=torch.float64)
+    deltas = torch.empty((p, n), dtype=torch.float64) if with_deltas else None
     m = max(256, _TARGET_ELEMENTS // max(p, 1))
     for i in range(0, n, m):
         j = min(n, i + m)
@@ -179,10 +180,11 @@ def _option_values(
         torch.add(c, lr[i:j], out=x)
         e_lr = torch.exp(lr[i:j])
         _price_block(x, iv, d1, d2, atm[i:j], ones, st, om_s, smile, lambda t: torch.mul(e_row, e_lr, out=t))
-        torch.add(d1, 1.0, out=deltas[:, i:j]).mul_(dcoef)             # D * omega * N(omega d1) * g
+        if deltas is not None:
+            torch.add(d1, 1.0, out=deltas[:, i:j]).mul_(dcoef)         # D * omega * N(omega d1) * g
         d1.add_(1.0).mul_(x).sub_(d2.add_(1.0))
         torch.mul(d1, coef, out=values[:, i:j])
-    return values.numpy(), deltas.numpy()
+    return values.numpy(), None if deltas is None else deltas.numpy()
 
 
 def _option_scenario_pnl(
@@ -266,10 +268,10 @@ def _option_scenario_pnl(
     return out
 
 
-def option_values(log_spot_rel, atm_vol, rows, smile, dtype=torch.float64):
+def option_values(log_spot_rel, atm_vol, rows, smile, dtype=torch.float64, with_deltas=True):
     """Mark values and spot deltas per unit (see :func:`_option_values` for shapes); float64[P, n] each."""
     with _threads(), torch.no_grad():
-        return _option_values(log_spot_rel, atm_vol, rows, smile, dtype)
+        return _option_values(log_spot_rel, atm_vol, rows, smile, dtype, with_deltas)
 
 
 def option_scenario_pnl(log_spot_rel, atm_vol, rows, smile, weights, log_moves, vol_mult,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from margin.book import OPTION, SPOT
+from margin.book import SPOT
 from margin.models.base import MarginModel, Requirement
 from margin.venue import TierRow, TieredConfig
 
@@ -51,20 +51,20 @@ class TieredMargin(MarginModel):
         n = scale.shape[0]
         im, mm = np.zeros(n), np.zeros(n)
         opt = self.config.option
-        for i in np.flatnonzero(valuation.alive):
-            q = abs(b.quantity[i]) * scale
+        live = valuation.alive
+        shorts = np.flatnonzero(live & b.is_option & (b.quantity < 0))
+        if shorts.size:                                     # all short options at once, [P_short, n]
+            s = valuation.spot[b.asset[shorts]]
+            mark = valuation.unit_values[shorts]
+            q = np.abs(b.quantity[shorts])[:, None] * scale
+            otm = np.maximum(b.omega[shorts, None] * (b.strike[shorts, None] - s), 0.0)
+            im_unit = np.maximum(opt.short_initial - otm / s, opt.short_initial_floor) * s + mark
+            mm_unit = opt.short_maintenance * np.where(b.omega[shorts, None] < 0, np.maximum(s, mark), s)
+            for j in range(shorts.size):                    # row by row: per-path results independent of n
+                im += q[j] * im_unit[j]
+                mm += q[j] * (mm_unit[j] + mark[j])
+        for i in np.flatnonzero(live & ~b.is_option):
             s = valuation.spot[b.asset[i]]
-            if b.kind[i] == OPTION:
-                if b.quantity[i] > 0:
-                    continue
-                mark = valuation.unit_values[i]
-                otm = np.maximum(b.omega[i] * (b.strike[i] - s), 0.0)
-                im += q * (np.maximum(opt.short_initial - otm / s, opt.short_initial_floor) * s + mark)
-                mm_unit = opt.short_maintenance * s
-                if b.omega[i] < 0:
-                    mm_unit = np.maximum(mm_unit, opt.short_maintenance * mark)
-                mm += q * (mm_unit + mark)
-                continue
             if b.kind[i] == SPOT:
                 if self._spot is None:
                     raise ValueError("the venue's tiered margin has no 'spot' tiers but the book holds spot; "
@@ -74,7 +74,7 @@ class TieredMargin(MarginModel):
                 table, price = self._inverse, b.entry[i]
             else:
                 table, price = self._linear, valuation.fwd_factor[i] * s
-            i_m, m_m = table.margins(q * price)
+            i_m, m_m = table.margins(abs(b.quantity[i]) * scale * price)
             im += i_m
             mm += m_m
         return Requirement(initial=im, maintenance=np.minimum(mm, im))
