@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--arch-sims", type=int, default=100_000, help="arch simulations per timing run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--contexts", type=int, nargs="+", default=[1, 1000])
+    parser.add_argument("--long-horizon", type=int, default=72, help="also time this horizon (0: skip)")
     args = parser.parse_args()
     horizon = 24
 
@@ -112,6 +113,11 @@ def main() -> None:
                 print(f"{name:32s} {flops:11,.0f} {generator.flops_per_path():10,d} {k:8d} {device:>6s} "
                       f"{best:13,.0f} {median:10,.0f} {best * horizon:13,.0f}")
             generator.to("cpu")
+        if args.long_horizon:  # autoregressive blocks: contexts are re-encoded per path after the first block
+            sampler = Sampler(generator, device="cpu")
+            best, median = time_sampler(sampler, max(args.contexts), args.paths // 4, args.long_horizon, args.repeats)
+            print(f"{name:32s} {'horizon ' + str(args.long_horizon):>22s} {max(args.contexts):8d} {'cpu':>6s} "
+                  f"{best:13,.0f} {median:10,.0f} {best * args.long_horizon:13,.0f}")
 
     best, median = arch_rate(args.arch_sims, horizon, args.repeats)
     print(f"\narch GJR-GARCH(1,1)-t forecast(method='simulation', horizon={horizon}), 1 asset, CPU: "

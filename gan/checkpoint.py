@@ -125,7 +125,7 @@ def load_generator(model_dir: str | Path, device: str | torch.device = "cpu") ->
         raise ModelLoadError(f"{weights_path}: checksum mismatch with {CONFIG_FILE} (file corrupt or replaced)")
     try:
         state = load_file(str(weights_path), device="cpu")
-    except (SafetensorError, OSError, ValueError) as exc:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise ModelLoadError(f"{weights_path}: not a readable safetensors file ({exc})") from None
 
     generator = Generator(config)

@@ -45,7 +45,8 @@ class WindowDataModule(pl.LightningDataModule):
     One loader batch feeds one ``training_step``: ``n_critic`` critic steps on consecutive slices of
     ``batch_size`` windows, then one generator step on the last slice. An epoch draws about ``len(train)``
     windows in total (at least one batch per rank). Validation windows are read in order on every rank
-    (each rank computes the same deterministic score, so no cross-rank reduction is needed).
+    (every rank computes the same deterministic energy score, so no cross-rank reduction is needed; the
+    caller's ``val_score`` runs on rank 0 and is broadcast).
     """
 
     def __init__(self, train: WindowSet, config: GanConfig, val: WindowSet | None = None,

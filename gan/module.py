@@ -137,7 +137,8 @@ class GanModule(pl.LightningModule):
             w = ctx.shape[0]
             fake = g(ctx.repeat_interleave(m, 0), batch["regime"].repeat_interleave(m, 0),
                      batch["severity"].repeat_interleave(m, 0), *g.draw_noise(w * m, rng, self.device))
-            score = path_energy_score(fake.view(w, m, *fake.shape[1:]), real, cfg.tail_channel_list)  # (w,)
+            channels = list(range(cfg.n_channels))
+            score = path_energy_score(fake.view(w, m, *fake.shape[1:]), real, channels)  # (w,)
         self._val_sum += float(score.sum())
         self._val_count += w
 
@@ -149,8 +150,12 @@ class GanModule(pl.LightningModule):
         if self._val_count:
             metrics["val_energy"] = self._val_sum / self._val_count
         if self.val_score is not None:
-            returned = self.val_score(Sampler(self.generator, cfg, device=self.device).sample_fn())
-            metrics.update({str(k): float(v) for k, v in returned.items()})
+            returned = None
+            if self.trainer.is_global_zero:  # the caller's score runs once; other ranks receive its result
+                sample_fn = Sampler(self.generator, cfg, device=self.device).sample_fn()
+                returned = {str(k): float(v) for k, v in self.val_score(sample_fn).items()}
+            returned = self.trainer.strategy.broadcast(returned, src=0)
+            metrics.update(returned)
             if cfg.selection_metric not in returned:
                 raise KeyError(f"val_score returned {sorted(returned)} without the selection metric "
                                f"{cfg.selection_metric!r} (GanConfig.selection_metric)")

@@ -10,8 +10,10 @@ Files in ``out_dir``::
 
 from __future__ import annotations
 
+import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -135,35 +137,33 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
                                            patience=config.early_stopping_patience, check_finite=False))
 
     minutes = max_minutes if max_minutes is not None else config.max_minutes
-    trainer = pl.Trainer(
-        accelerator=accelerator,
-        devices=devices,
-        strategy=resolve_strategy(strategy, accelerator, devices),
-        precision=resolve_precision(precision, accelerator),
-        max_epochs=max_epochs if max_epochs is not None else config.max_epochs,
-        max_time=timedelta(minutes=minutes) if minutes is not None else None,
-        default_root_dir=out_dir,
-        logger=_loggers(out_dir) if log_csv else False,
-        callbacks=callbacks,
-        check_val_every_n_epoch=config.val_every_n_epochs,
-        limit_val_batches=None if validating else 0,
-        num_sanity_val_steps=0,
-        log_every_n_steps=1,
-        use_distributed_sampler=False,  # RegimeBalancedSampler splits the draws across ranks itself
-        enable_progress_bar=progress,
-        enable_model_summary=progress,
-    )
-
     last = out_dir / LAST_CKPT
     ckpt_path = None
     if resume and last.exists():
         check_resumable(last, config)
         ckpt_path = str(last)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _lightning_log_level(logging.INFO if progress else logging.WARNING):
         warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-        warnings.filterwarnings("ignore", message=r".*is smaller than the logging interval.*")
         warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")  # logs/, resume
         warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")  # Lightning-internal
+        trainer = pl.Trainer(
+            accelerator=accelerator,
+            devices=devices,
+            strategy=resolve_strategy(strategy, accelerator, devices),
+            precision=resolve_precision(precision, accelerator),
+            max_epochs=max_epochs if max_epochs is not None else config.max_epochs,
+            max_time=timedelta(minutes=minutes) if minutes is not None else None,
+            default_root_dir=out_dir,
+            logger=_loggers(out_dir) if log_csv else False,
+            callbacks=callbacks,
+            check_val_every_n_epoch=config.val_every_n_epochs,
+            limit_val_batches=None if validating else 0,
+            num_sanity_val_steps=0,
+            log_every_n_steps=1,
+            use_distributed_sampler=False,  # RegimeBalancedSampler splits the draws across ranks itself
+            enable_progress_bar=progress,
+            enable_model_summary=progress,
+        )
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
 
     best_path = Path(best_saver.best_model_path) if best_saver and best_saver.best_model_path else None
@@ -252,3 +252,17 @@ def _loggers(out_dir: Path) -> list[Logger]:
     except (ImportError, ModuleNotFoundError):
         pass
     return loggers
+
+
+@contextmanager
+def _lightning_log_level(level: int) -> Iterator[None]:
+    """Lightning's info lines (devices, tips) only when progress is shown."""
+    loggers = [logging.getLogger(name) for name in ("pytorch_lightning", "lightning_fabric")]
+    before = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(level)
+    try:
+        yield
+    finally:
+        for lg, lvl in zip(loggers, before):
+            lg.setLevel(lvl)
