@@ -22,7 +22,6 @@ import argparse
 import importlib.util
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -86,21 +85,30 @@ def copy_bandwidth_gbs(mbytes: int = 512) -> float:
 
 
 def memory_child(n: int, model: str, threads: int) -> dict:
-    """Run one 1M-path simulation in a fresh process; report its peak RSS and traced numpy peak."""
+    """Run one simulation of ``n`` paths in a fresh process; report its peak resident memory.
+
+    The child reads ``VmHWM`` (peak RSS of its own address space) from /proc before and after
+    ``simulate``; ``ru_maxrss`` would carry over the parent's peak across fork+exec. tracemalloc adds the
+    peak of numpy allocations during the call (torch's small workspace is not traced).
+    """
     code = (
-        "import json, resource, tracemalloc, warnings, sys; sys.path.insert(0, %r)\n"
+        "import json, tracemalloc, warnings, sys; sys.path.insert(0, %r)\n"
         "warnings.simplefilter('ignore')\n"
+        "def hwm():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM'): return int(line.split()[1]) / 1024\n"
         "from bench_margin import synthetic_paths\n"
         "from margin import load_portfolio, simulate, set_kernel_threads\n"
         "set_kernel_threads(%d)\n"
         "paths = synthetic_paths(%d); book = load_portfolio('mm_delta_hedged')\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "simulate(book, synthetic_paths(1000, seed=3), %r, venue='reference')\n"
+        "before = hwm()\n"
         "tracemalloc.start(); res = simulate(book, paths, %r, venue='reference')\n"
         "cur, peak = tracemalloc.get_traced_memory()\n"
-        "print(json.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
-        " 'rss_before_mb': base / 1024, 'traced_peak_mb': peak / 2**20,"
-        " 'input_mb': (paths.returns.nbytes + paths.liquidity.nbytes) / 2**20}))\n"
-    ) % (str(HERE), threads, n, model)
+        "print(json.dumps({'hwm_mb': hwm(), 'hwm_before_mb': before, 'traced_peak_mb': peak / 2**20,"
+        " 'input_mb': (paths.returns.nbytes + paths.liquidity.nbytes) / 2**20,"
+        " 'results_mb': sum(v.nbytes for v in res.to_frame().to_dict('series').values()) / 2**20}))\n"
+    ) % (str(HERE), threads, n, model, model)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -157,9 +165,9 @@ def main() -> None:
     print(f"\npeak memory, {args.memory_paths:,} paths, mm_delta_hedged (fresh process):")
     for model in ("tiered", "risk_matrix"):
         mem = memory_child(args.memory_paths, model, args.threads)
-        print(f"  {model:12s} max RSS {mem['rss_mb']:,.0f} MB (of which {mem['rss_before_mb']:,.0f} MB before "
-              f"simulate: interpreter, torch, the {mem['input_mb']:,.0f} MB of input paths); traced numpy peak "
-              f"during simulate {mem['traced_peak_mb']:,.0f} MB")
+        print(f"  {model:12s} peak RSS {mem['hwm_mb']:,.0f} MB; before simulate {mem['hwm_before_mb']:,.0f} MB "
+              f"(interpreter, torch, {mem['input_mb']:,.0f} MB of input paths); numpy peak during simulate "
+              f"{mem['traced_peak_mb']:,.0f} MB, of which per-path results {mem['results_mb']:,.0f} MB")
     print(f"\nload average after the run: {os.getloadavg()[0]:.2f} (other processes share these cores)")
 
 
