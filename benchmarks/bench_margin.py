@@ -25,7 +25,6 @@ import os
 import subprocess
 import sys
 import time
-import tracemalloc
 import warnings
 from pathlib import Path
 

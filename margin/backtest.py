@@ -15,6 +15,7 @@ Christoffersen's independence test compares the probability of an exceedance aft
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,10 @@ from numpy.typing import ArrayLike
 from scipy.special import xlogy
 from scipy.stats import chi2
 
+from margin.engine import simulate
 from margin.paths import MarketPaths
+from margin.portfolio import Portfolio, load_portfolio
+from margin.venue import Venue, load_venue
 
 
 @dataclass(frozen=True)
@@ -117,14 +121,10 @@ def backtest_margin(portfolio, prices: ArrayLike, assets: tuple[str, ...], step_
     -------
     MarginBacktest
     """
-    from margin.engine import simulate
-    from margin.portfolio import Portfolio, load_portfolio
-
     if not isinstance(portfolio, Portfolio):
         portfolio = load_portfolio(portfolio)
     v = venue if venue is not None else portfolio.load_venue()
-    if isinstance(v, str):
-        from margin.venue import load_venue
+    if not isinstance(v, Venue):
         v = load_venue(v)
     p = np.asarray(prices, np.float64)
     if p.ndim != 2 or p.shape[1] != len(assets) or np.any(~(p > 0)):
@@ -137,7 +137,6 @@ def backtest_margin(portfolio, prices: ArrayLike, assets: tuple[str, ...], step_
         paths = MarketPaths(returns=r[None, s:s + m], liquidity=np.zeros((1, m, len(assets)), np.float32),
                             assets=tuple(assets), step_hours=step_hours, start_prices=p[s],
                             ref_volume_usd=vol, history_returns=r[s - lookback_steps:s])
-        import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = simulate(portfolio, paths, margin_model, venue=v)

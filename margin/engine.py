@@ -134,10 +134,11 @@ class _Account:
 
     def credit(self, book: CompiledBook, i: int, amount_usd: np.ndarray, spot: np.ndarray,
                idx: np.ndarray | slice = slice(None)) -> None:
-        """Add a USD amount from position ``i`` to the balance of its settlement currency."""
+        """Add a USD amount from position ``i`` (on paths ``idx``) to its settlement currency's balance;
+        coin-settled amounts are converted at the step's spot ``spot`` [A, n]."""
         if book.coin_settled[i]:
             a = book.asset[i]
-            self.coin[a, idx] += amount_usd / spot[a, idx] if not isinstance(idx, slice) else amount_usd / spot[a]
+            self.coin[a, idx] += amount_usd / spot[a, idx]
         else:
             self.usd[idx] += amount_usd
 

@@ -101,7 +101,7 @@ def _line_for(path: tuple[Any, ...], lines: LineMap) -> int | None:
     return None
 
 
-def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
+def _message(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         return "unknown field; check the spelling (see the documented fields of this section)"
@@ -143,4 +143,4 @@ def validate_file(model: type[Model], path: str | Path, *, what: str = "file") -
         line = _line_for(loc, lines)
         where = f" line {line}" if line is not None else ""
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(f"error: {path}{where}: {_dotted(loc)}: {_message(first, model)}{more}") from None
+        raise ConfigError(f"error: {path}{where}: {_dotted(loc)}: {_message(first)}{more}") from None
