@@ -226,3 +226,27 @@ def test_results_frame_has_one_row_per_path_for_parquet():
     paths = random_paths(50, 6, seed=2)
     frame = simulate("basis_trade", paths).to_frame()
     assert frame.shape[0] == 50 and frame.attrs["margin_model"] == "tiered"
+
+
+def test_short_spot_pays_the_borrow_rate():
+    # short 10 BTC at a flat 30,000 for 24h at 10%/year: 10 x 30,000 x 0.10 x 24/8760 = 82.19 USD
+    book = portfolio([{"instrument": "spot", "asset": "BTC", "quantity": -10.0}], {"USD": 1e6})
+    venue = simple_venue(borrow={"short_spot_annual": 0.10, "long_spot_annual": 0.0})
+    res = simulate(book, paths_from_prices(np.full((1, 25), 30000.0)), venue=venue, margin_model="tiered")
+    assert res.final_pnl_usd[0] == pytest.approx(-10 * 30000.0 * 0.10 * 24 / 8760)
+
+
+def test_coin_settled_premium_loses_value_with_the_crash():
+    # Same short put, USD- or coin-settled: the coin-settled premium is held in BTC, so after a fall from
+    # 30,000 to 24,000 the coin seller is behind by premium x (1 - 24,000/30,000) = premium x 0.2.
+    prices = np.linspace(30000.0, 24000.0, 7)[None]
+    paths = paths_from_prices(prices)
+    put = {"instrument": "option", "asset": "BTC", "type": "put", "strike": 0.7, "expiry_hours": 720,
+           "quantity": -10.0}
+    pnl = {}
+    for settlement in ("usd", "coin"):
+        book = portfolio([{**put, "settlement": settlement}], {"USD": 1e6})
+        pnl[settlement] = simulate(book, paths, venue="reference", margin_model="tiered").final_pnl_usd[0]
+    premium = 10 * compile_book(portfolio([put], {"USD": 1e6}), paths).entry[0]
+    spot_end = paths.prices()[0, -1, 0]
+    assert pnl["coin"] - pnl["usd"] == pytest.approx(-premium * (1 - spot_end / 30000.0), rel=1e-9)
