@@ -235,6 +235,33 @@ def evaluate_cmd(
         typer.echo(f"wrote {out / 'fidelity.json'} and {out / 'fidelity.csv'}")
 
 
+@app.command("stress")
+@guarded
+def stress_cmd(
+    portfolio: Annotated[list[str], typer.Option("--portfolio", help="Shipped book name or portfolio YAML; "
+                                                                       "repeat for several.")],
+    pack: Annotated[list[Path], typer.Option("--pack", help="Pack directory; repeat for several.")],
+    out: Annotated[Path, typer.Option("--out", help="Results directory.")],
+    margin_model: Annotated[Optional[list[str]], typer.Option(
+        "--margin-model", help="tiered | risk_matrix | span | es; repeat to compare (default: each book's own).")] = None,
+    venue: Annotated[Optional[str], typer.Option(help="Venue for every book (shipped name or YAML); 'reference' "
+                                                      "defines all four models.")] = None,
+    data: DataOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    fmt: FormatOpt = "auto", allow_gaps: GapsOpt = False, quiet: QuietOpt = False,
+) -> None:
+    """Run portfolios through packs; write per-path results, summary.json and print tail metrics."""
+    from scenarios.stress import results_table, run_stress
+    from scenarios.tables import print_frame
+
+    md = load_data(data, fmt, allow_gaps) if data else None
+    res = run_stress(portfolio, pack, out, margin_models=margin_model, venue=venue, data=md, seed=seed, reporter=Reporter(quiet))
+    if not quiet:
+        print_frame(results_table(res).set_index("portfolio"), title="Stress results (losses positive, USD)",
+                    floatfmt="{:,.4g}")
+        typer.echo(f"wrote {out / 'summary.json'}")
+
+
 # ------------------------------------------------------------------------------------------------ packs
 
 
