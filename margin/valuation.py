@@ -163,7 +163,7 @@ class StepValuation:
             sc_tau = None
             if look_ahead_hours > 0:
                 sc_tau = np.sqrt(np.maximum(self.tau_years[idx] - look_ahead_hours / HOURS_PER_YEAR, 0.0))
-            pnl = pnl + option_scenario_pnl(
+            pnl += option_scenario_pnl(
                 self._lr_t(asset), self._atm_t(asset), rows, self.book.market.smile,
                 self.book.quantity[idx], moves, vm, sc_tau,
             )

@@ -62,7 +62,6 @@ class RiskMatrixMargin(MarginModel):
         ext = np.asarray(c.extended_moves, np.float64)
         self._moves = np.log1p(np.concatenate([grid, grid, grid, ext]))
         self._n_grid = grid.size
-        self._weights = np.concatenate([np.ones(3 * grid.size), np.full(ext.size, c.extended_fraction)])
 
     def _vol_mult(self, days: np.ndarray) -> np.ndarray:
         c = self.config
@@ -82,7 +81,10 @@ class RiskMatrixMargin(MarginModel):
         for a in valuation.assets_in_use():
             idx, _ = valuation.option_rows(a)
             pnl = valuation.scenario_pnl(a, self._moves, self._vol_mult(valuation.option_days(a)))
-            worst = np.maximum((-pnl * self._weights[:, None]).max(axis=0), 0.0)
+            g3 = 3 * self._n_grid
+            worst = np.maximum(-pnl[:g3].min(axis=0), 0.0)
+            if pnl.shape[0] > g3:                  # extended moves count at a fraction of their loss
+                np.maximum(worst, -self.config.extended_fraction * pnl[g3:].min(axis=0), out=worst)
             units = c.option_contingency * net_short_per_strike(b.strike[idx], b.expiry_hours[idx],
                                                                 b.quantity[idx])
             units += c.future_contingency * offsetting_units(b.quantity[valuation.delta_one(a)])
