@@ -1,4 +1,4 @@
-"""Synthetic windows for the gan tests: GARCH-like returns plus an AR(1) liquidity channel, four regimes.
+"""Helpers of the gan tests: a tiny config and synthetic windows (GARCH-like returns + AR(1) liquidity).
 
 Regime 0 (calm): low volatility. 1 (volatile): high volatility. 2 (crash): the target falls by
 ``-(1 + 3 * severity)`` per step over its first half (a deep drawdown). 3 (drought): liquidity drops by 2.
@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from gan.config import GanConfig
 from gan.windows import WindowSet
+
+CONTEXT_LEN, HORIZON = 16, 8
+
+
+def tiny_config(**overrides) -> GanConfig:
+    """Small networks and a high learning rate: trains in seconds on 2 CPU cores."""
+    values = dict(n_channels=2, context_len=CONTEXT_LEN, horizon=HORIZON, noise_dim=8, gen_width=32,
+                  cond_width=32, ctx_width=8, ctx_dim=16, regime_dim=4, critic_width=32, batch_size=64, n_critic=2,
+                  lr_generator=1e-3, lr_critic=1e-3, tail_min_count=8, max_epochs=2, seed=3)
+    values.update(overrides)
+    return GanConfig(**values)
 
 
 def synthetic_windows(n: int, context_len: int = 16, horizon: int = 8, n_assets: int = 1, seed: int = 0,

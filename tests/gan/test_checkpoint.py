@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import HORIZON, tiny_config
+from gan_helpers import HORIZON, tiny_config
 from gan.checkpoint import export_model, load_generator, read_model_info
 from gan.errors import ModelLoadError
 from gan.model import Generator

@@ -20,8 +20,7 @@ def test_two_process_cpu_ddp_run_completes_and_exports(tmp_path):
     script.write_text(textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(TESTS)!r})
-        from conftest import tiny_config
-        from synthetic import synthetic_windows
+        from gan_helpers import synthetic_windows, tiny_config
         from gan.train import fit
 
         train, val = synthetic_windows(1024, 16, 8, seed=0), synthetic_windows(128, 16, 8, seed=1)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import CONTEXT_LEN, HORIZON, tiny_config
+from gan_helpers import CONTEXT_LEN, HORIZON, tiny_config
 from gan.errors import SamplingError
 from gan.model import Generator
 from gan.sampler import Sampler

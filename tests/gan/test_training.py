@@ -5,7 +5,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import HORIZON, tiny_config
+from gan_helpers import HORIZON, tiny_config
 from gan.errors import ConfigError, TrainingDivergedError
 from gan.sampler import Sampler
 from gan.train import fit
