@@ -262,6 +262,40 @@ def stress_cmd(
         typer.echo(f"wrote {out / 'summary.json'}")
 
 
+@app.command("nightly")
+@guarded
+def nightly_cmd(
+    config: Annotated[Path, typer.Option("--config", help="Nightly YAML config.")],
+    date: Annotated[Optional[str], typer.Option("--date", help="Run date YYYY-MM-DD (default: today, UTC).")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Everything, into ROOT/DATE/: idempotent, resumable; exit 0 ok, 1 limits breached, 2 bad input, 3 failure."""
+    from datetime import date as Date
+
+    from scenarios.nightly import run_nightly
+
+    try:
+        run_date = Date.fromisoformat(date) if date else None
+    except ValueError:
+        raise InputError(f"--date must be YYYY-MM-DD, got {date!r}") from None
+    raise typer.Exit(run_nightly(config, run_date, quiet=quiet))
+
+
+@app.command("demo")
+@guarded
+def demo_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the demo run.")] = Path("demo-out"),
+    paths: Annotated[int, typer.Option(help="Paths per scenario pack.")] = 10000,
+    quiet: QuietOpt = False,
+) -> None:
+    """End to end on the bundled data with the shipped model: packs, stress, fidelity, report."""
+    from scenarios.demo import run_demo
+
+    code, report = run_demo(out, paths=paths, quiet=quiet)
+    typer.echo(f"report: {report}")
+    raise typer.Exit(0)
+
+
 # ------------------------------------------------------------------------------------------------ packs
 
 
