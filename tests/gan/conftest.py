@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `pytest -n 2` on 2 cores: two workers x two torch threads oversubscribe the cores and OpenMP's spinning
+    # threads then make small training steps tens of times slower. One intra-op thread per worker.
+    torch.set_num_threads(1)
 
 from gan_helpers import CONTEXT_LEN, HORIZON, synthetic_windows  # noqa: E402
 
