@@ -91,7 +91,8 @@ def main() -> None:
     args = parser.parse_args()
     horizon = 24
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {platform.processor() or platform.machine()}")
+    cpu = platform.processor() or platform.machine()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {cpu}")
     if args.model:
         generator, config = load_generator(args.model)
         setups = [(f"model {args.model}", generator)]

@@ -137,7 +137,8 @@ class Generator(nn.Module):
         self.channel_scale.copy_(torch.as_tensor(scale, dtype=torch.float32))
 
     # ------------------------------------------------------------------ noise
-    def draw_noise(self, n: int, generator: torch.Generator | None, device: torch.device | str) -> tuple[Tensor, Tensor]:
+    def draw_noise(self, n: int, generator: torch.Generator | None,
+                   device: torch.device | str) -> tuple[Tensor, Tensor]:
         """Latents ``z`` (n, noise_dim) and unit-variance innovations ``eps`` (n, H, C), in a fixed draw order."""
         cfg = self.config
         z = torch.randn(n, cfg.noise_dim, generator=generator, device=device)

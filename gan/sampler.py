@@ -101,7 +101,8 @@ class Sampler:
             self.generator.to(self.device)
         ctx, regimes, severities = self._check_conditions(context, regime, severity)
         k = ctx.shape[0]
-        for name, value, low in (("n", n, 1), ("horizon", horizon, 1), ("seed", seed, 0), ("chunk_size", chunk_size, 1)):
+        checks = (("n", n, 1), ("horizon", horizon, 1), ("seed", seed, 0), ("chunk_size", chunk_size, 1))
+        for name, value, low in checks:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise SamplingError(f"{name} must be an integer >= {low}, got {value!r}")
         if context_index is not None:
