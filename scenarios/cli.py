@@ -262,6 +262,35 @@ def stress_cmd(
         typer.echo(f"wrote {out / 'summary.json'}")
 
 
+@app.command("report")
+@guarded
+def report_cmd(
+    results: Annotated[Path, typer.Argument(help="Results directory of `stressgan stress`.")],
+    out: Annotated[Path, typer.Option("--out", help="Report directory (report.html, .pdf, .xlsx, summary.json).")],
+    fidelity: Annotated[Optional[Path], typer.Option(help="fidelity.json of `stressgan evaluate` (or its "
+                                                           "directory).")] = None,
+    limits: Annotated[Optional[Path], typer.Option(help="Limits YAML (ES 99, VaR 99, bad debt, P(liq.), IM "
+                                                         "coverage; per book overrides).")] = None,
+    previous: Annotated[Optional[Path], typer.Option(help="An earlier report's directory or summary.json, for "
+                                                           "'changes since the last run'.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Committee report of stress results: HTML (self-contained), PDF, XLSX and summary.json. Exit 0 even with
+    limit breaches (they are in the report; `nightly` exits 1 on them)."""
+    from scenarios.limits import Limits
+    from scenarios.report import build_report
+
+    lim = Limits.load(limits) if limits is not None else None
+    s = build_report(results, out, fidelity=fidelity, limits=lim, previous=previous)
+    if not quiet:
+        n = len(s["breaches"])
+        typer.echo(f"{len(s['scope']['portfolios'])} books x {len(s['scope']['packs'])} packs x "
+                   f"{len(s['scope']['margin_models'])} margin models; "
+                   + (f"{n} limit breach(es)" if n else ("no limit breached" if lim is not None
+                                                         else "no limits configured")))
+        typer.echo(f"report: {out / 'report.html'} (also report.pdf, report.xlsx, summary.json)")
+
+
 @app.command("nightly")
 @guarded
 def nightly_cmd(
