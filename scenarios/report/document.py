@@ -193,9 +193,10 @@ def executive_summary(ctx: Context) -> Section:
     s.blocks.append(Table([Column("#"), Column("book", "left", 28), Column("worst ES 99"),
                            Column("of equity"), Column("pack", "left"), Column("margin model", "left"),
                            Column("max P(liq.)"), Column("max exp. bad debt"), Column("breaches")], rows,
-                          caption="Per book its worst run (pack x margin model) by ES 99 of the loss (second line: 95% "
-                                  "CI); max P(liq.) and max expected bad debt over all its runs."))
+                          caption="Per book its worst run (pack x margin model) by ES 99 of the loss (second "
+                                  "line: 95% CI); max P(liq.) and max expected bad debt over all its runs."))
 
+    has_limits = ctx.limits is not None and not ctx.limits.is_empty()
     s.blocks.append(Heading("Margin adequacy: initial-margin coverage per book and margin model"))
     packs = res.packs
     rows = []
@@ -210,9 +211,9 @@ def executive_summary(ctx: Context) -> Section:
         rows.append(cells)
     s.blocks.append(Table([Column("book", "left", 24), Column("margin model", "left"), Column("initial margin"),
                            Column("IM / equity")] + [Column(p) for p in packs], rows,
-                          caption=f"IM coverage: share of paths whose loss over the margin period of risk stays "
-                                  f"within the initial margin (a model calibrated at 99% should cover at least 99%)."
-                                  f"{' Flagged: below the configured floor.' if ctx.limits and not ctx.limits.is_empty() else ''}"))
+                          caption="IM coverage: share of paths whose loss over the margin period of risk stays "
+                                  "within the initial margin (a model calibrated at 99% should cover at least 99%)."
+                                  + (" Flagged: below the configured floor." if has_limits else "")))
 
     s.blocks.append(Heading("Breaches of configured limits"))
     if ctx.limits is None or ctx.limits.is_empty():
@@ -299,7 +300,8 @@ def changes_blocks(ctx: Context, top: int = 15) -> list[Block]:
         out.append(Table([Column("book", "left", 24), Column("pack", "left"), Column("margin model", "left"),
                           Column("ES 99"), Column("change"), Column("P(liq.)"), Column("change"),
                           Column("exp. bad debt"), Column("change")], rows,
-                         caption=f"Largest changes first{f' (top {top} of {len(changed)}; all in the workbook)' if len(changed) > top else ''}."))
+                         caption="Largest changes first" + (f" (top {top} of {len(changed)}; all in the workbook)"
+                                                            if len(changed) > top else "") + "."))
     if ch["cleared_breaches"]:
         out.append(Paragraph("Cleared since the last run: " + "; ".join(
             f"{b['portfolio']} / {b['pack']} / {b['margin_model']}: {METRIC_LABELS.get(b['metric'], b['metric'])}"
