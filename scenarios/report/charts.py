@@ -118,6 +118,12 @@ def _legend_below(fig: Figure, handles: list, labels: list[str]) -> None:
                handlelength=1.8, columnspacing=1.6)
 
 
+def short(name: str, max_chars: int = 40) -> str:
+    """A user-supplied name cut to ``max_chars`` with an ellipsis, for titles and tick labels."""
+    name = " ".join(str(name).split())
+    return name if len(name) <= max_chars else name[: max_chars - 1].rstrip() + "…"
+
+
 def _usd_axis(axis, nbins: int = 6) -> None:
     axis.set_major_formatter(FuncFormatter(fmt.axis_usd))
     axis.set_major_locator(MaxNLocator(nbins=nbins))
@@ -131,7 +137,7 @@ def _pct_axis(axis, signed: bool = False) -> None:
 def _pack_ticks(ax, packs: Sequence[str]) -> None:
     """Pack labels under grouped marks, split at the first ':' when any is long, so all read alike."""
     wrap = any(len(p) > 12 for p in packs)
-    ax.set_xticks(range(len(packs)), [p.replace(":", "\n", 1) if wrap else p for p in packs])
+    ax.set_xticks(range(len(packs)), [short(p, 28).replace(":", "\n", 1) if wrap else p for p in packs])
     ax.set_xlim(-0.6, len(packs) - 0.4)
     ax.grid(axis="x", visible=False)
 
@@ -153,7 +159,8 @@ def es99_overview(heads: list[dict[str, Any]], books: Sequence[str], packs: Sequ
     n_p = max(len(packs), 1)
     bar_h = 0.8 / n_p
     fig = _figure(TITLE_H + 0.75 + LEGEND_H + len(order) * (0.12 * n_p + 0.2))
-    left = min(3.2, max(text_width_in(b, TICK_PT) for b in order) + 0.25) if order else 1.0
+    names = [short(b, 36) for b in order]
+    left = min(3.2, max(text_width_in(b, TICK_PT) for b in names) + 0.25) if order else 1.0
     ax = _grid(fig, 1, 1, left=left, right=0.3, top=TITLE_H, bottom=0.7 + LEGEND_H)[0, 0]
     colours = pack_colours(packs)
     for j, p in enumerate(packs):
@@ -176,14 +183,14 @@ def es99_overview(heads: list[dict[str, Any]], books: Sequence[str], packs: Sequ
             ax.plot([lim, lim], [i - 0.47, i + 0.47], color=LIMIT_COLOUR, lw=2.2, solid_capstyle="butt")
             has_limit = True
     ax.axvline(0, color="#444444", lw=0.8)
-    ax.set_yticks(range(len(order)), order)
+    ax.set_yticks(range(len(order)), names)
     ax.set_ylim(-0.6, len(order) - 0.4)
     ax.grid(axis="y", visible=False)
     _usd_axis(ax.xaxis)
     ax.set_xlabel(f"ES 99 of the {horizon_hours:g} h loss (USD); the larger of the margin models; whiskers: 95% CI")
     _title(fig, "Expected shortfall 99% by book and scenario pack (worst book on top)")
     handles: list = [Patch(color=colours[p]) for p in packs]
-    labels = list(packs)
+    labels = [short(p, 28) for p in packs]
     if has_limit:
         handles.append(Line2D([], [], color=LIMIT_COLOUR, lw=2.2))
         labels.append("ES 99 limit")
@@ -241,7 +248,7 @@ def loss_distributions(book: str, packs: Sequence[str], losses: Mapping[str, np.
                     bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#bbbbbb", "alpha": 0.92})
         if es_limit is not None and lo <= es_limit <= hi:
             ax.axvline(es_limit, color=LIMIT_COLOUR, lw=1.6, ls=":")
-        ax.set_title(p, loc="left", fontsize=9, y=1.0)
+        ax.set_title(short(p, 34), loc="left", fontsize=9, y=1.0)
     axes[0].set_yscale("log")
     axes[0].yaxis.set_minor_locator(NullLocator())  # minor log ticks cost more to draw than they tell
     axes[0].set_ylim(floor * 0.5, 100)
@@ -262,7 +269,7 @@ def loss_distributions(book: str, packs: Sequence[str], losses: Mapping[str, np.
         handles.append(Line2D([], [], color=LIMIT_COLOUR, ls=":", lw=1.6))
         labels.append(f"ES 99 limit {fmt.usd(es_limit)}")
     _legend_below(fig, handles, labels)
-    _title(fig, f"{book}: loss distribution by scenario source ({model} margin)")
+    _title(fig, f"{short(book)}: loss distribution by scenario source ({model} margin)")
     return fig
 
 
@@ -301,7 +308,7 @@ def tail_metrics(book: str, packs: Sequence[str], models: Sequence[str],
     _pack_ticks(ax, packs)
     _usd_axis(ax.yaxis)
     ax.set_ylabel(f"loss over {horizon_hours:g} h (USD)")
-    _title(fig, f"{book}: VaR 99 and ES 99 by scenario pack and margin model (whiskers: 95% bootstrap CI)")
+    _title(fig, f"{short(book)}: VaR 99 and ES 99 by scenario pack and margin model (whiskers: 95% bootstrap CI)")
     handles: list = [Patch(color=colours[m]) for m in models]
     labels = [f"{m} margin" for m in models]
     handles += [Line2D([], [], color="#444444", marker="o", mfc="white", ls="none", mew=1.4),
@@ -375,7 +382,7 @@ def margin_outcomes(book: str, packs: Sequence[str], models: Sequence[str],
             handles.append(Line2D([], [], color=LIMIT_COLOUR, lw=1.3, ls="--"))
             labels.append(name)
     _legend_below(fig, handles, labels)
-    _title(fig, f"{book}: margin calls, liquidations, bad debt and IM coverage (whiskers: 95% CI)")
+    _title(fig, f"{short(book)}: margin calls, liquidations, bad debt and IM coverage (whiskers: 95% CI)")
     return fig
 
 
@@ -407,7 +414,7 @@ def fan_chart(asset: str, packs: Sequence[str], fans: Mapping[str, Mapping[str, 
                 ax.plot(t, y[q.index(0.5)], color=colours[p], lw=1.6)
         axes[0, j].axhline(0, color="#444444", lw=0.7)
         axes[1, j].axhline(1, color="#444444", lw=0.7)
-        axes[0, j].set_title(p, loc="left", fontsize=9, y=1.0)
+        axes[0, j].set_title(short(p, 34), loc="left", fontsize=9, y=1.0)
         axes[1, j].set_xlabel("hours from start")
     axes[1, 0].set_yscale("log")
     axes[0, 0].set_ylabel(f"{asset} price change from start (%)")

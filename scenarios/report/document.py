@@ -250,7 +250,8 @@ def breach_table(breaches: Sequence[Breach], new: set | None) -> Table:
         excess = b.value - b.limit
         row = [c(b.portfolio), c(b.pack), c(b.margin_model), c(METRIC_LABELS.get(b.metric, b.metric)),
                c(metric_value(b.metric, b.value), flag="bad"),
-               c(("≥ " if b.kind == "min" else "≤ ") + metric_value(b.metric, b.limit)),
+               c(("≥ " if b.kind == "min" else "≤ ") + (fmt.usd(b.limit) if b.metric.endswith("_usd")
+                                                          else fmt.pct_short(b.limit))),
                c(fmt.signed_usd(excess) if b.metric.endswith("_usd") else fmt.signed_pp(excess))]
         if new is not None:
             row.append(c("new" if b.key in new else "", flag="bad" if b.key in new else None))
@@ -289,7 +290,7 @@ def changes_blocks(ctx: Context, top: int = 15) -> list[Block]:
         rows = []
         for r in changed[:top]:
             es, pl, bd = r["es99_usd"], r["p_liquidation"], r["expected_bad_debt_usd"]
-            rel = f" ({es['relative']:+.1%})" if es["relative"] is not None else ""
+            rel = f" ({es['relative']:+.1%})".replace("-", fmt.MINUS) if es["relative"] is not None else ""
             rows.append([c(r["portfolio"]), c(r["pack"]), c(r["margin_model"]),
                          c(fmt.usd(es["current"]), f"was {fmt.usd(es['previous'])}"),
                          c(fmt.signed_usd(es["delta"]) + rel, flag="bad" if (es["delta"] or 0) > 0 else None),

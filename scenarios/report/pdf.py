@@ -114,19 +114,24 @@ class PdfWriter:
         self.text(MARGIN_X, self.cur.y, title, 15, color=ACCENT, bold=True)
         self.cur.y += 0.38
 
-    def heading(self, b: Heading, following=None) -> None:
-        cur = self.ensure(0.35 + (self.keep_height(following) if following is not None else 1.0))
+    def heading(self, b: Heading, following: list | None = None) -> None:
+        """A subheading, on the page where the blocks after it (up to the first table or chart) can start."""
+        keep = sum(self.keep_height(x) for x in following) if following else 1.0
+        cur = self.ensure(0.35 + keep)
         cur.y += 0.08
         self.text(MARGIN_X, cur.y, b.text, 11, bold=True)
         cur.y += 0.27
 
-    def paragraph(self, b: Paragraph) -> None:
+    def _paragraph_geometry(self, b: Paragraph):
         size = BODY_PT
         boxed = b.style in PARA_STYLE
         inset = 0.14 if boxed else 0.0
         lines = wrap(b.text, BODY_W - 2 * inset - 0.05, size, bold=b.style == "alert")
         lh = size * 1.4 / 72
-        h = len(lines) * lh + (0.12 if boxed else 0.0)
+        return size, boxed, inset, lines, lh, len(lines) * lh + (0.12 if boxed else 0.0)
+
+    def paragraph(self, b: Paragraph) -> None:
+        size, boxed, inset, lines, lh, h = self._paragraph_geometry(b)
         cur = self.ensure(h + 0.1)
         if boxed:
             bg, edge = PARA_STYLE[b.style]
@@ -188,7 +193,7 @@ class PdfWriter:
         if isinstance(b, Chart):
             return min(b.image.height_in, body) * 0.72
         if isinstance(b, Paragraph):
-            return 0.5
+            return self._paragraph_geometry(b)[-1] + 0.16
         return 0.3
 
     def table(self, t: Table) -> None:
@@ -268,8 +273,15 @@ class PdfWriter:
         for i, s in enumerate(self.doc.sections):
             self.section(s.title, first=i == 0)
             for k, b in enumerate(s.blocks):
-                if isinstance(b, Heading):  # kept with the block after it
-                    self.heading(b, s.blocks[k + 1] if k + 1 < len(s.blocks) else None)
+                if isinstance(b, Heading):  # kept with the blocks after it, up to a table or chart
+                    following = []
+                    for x in s.blocks[k + 1:]:
+                        if isinstance(x, Heading):
+                            break
+                        following.append(x)
+                        if isinstance(x, (Table, Chart)):
+                            break
+                    self.heading(b, following)
                 elif isinstance(b, Paragraph):
                     self.paragraph(b)
                 elif isinstance(b, Chart):

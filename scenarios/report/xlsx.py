@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from scenarios.report.document import Context, _flatten
 
 USD, SHARE, HOURS, INT, NUM, TEXT = '"$"#,##0;[Red]-"$"#,##0', "0.00%", "0.0", "#,##0", "0.0000", "@"
+AUTO = "auto"  # integers #,##0, other numbers 0.0000
 HEAD_FONT = Font(bold=True, color="FFFFFF")
 HEAD_FILL = PatternFill("solid", fgColor="0B4F8A")
 TITLE_FONT = Font(bold=True, size=13, color="0B4F8A")
@@ -56,7 +57,9 @@ class _Sheet:
         for i, r in enumerate(rows, 1):
             for j, (v, f) in enumerate(zip(r, formats), 1):
                 cell = self.ws.cell(head + i, j, _plain(v))
-                if f and isinstance(cell.value, (int, float)):
+                if f == AUTO and isinstance(cell.value, (int, float)):
+                    cell.number_format = INT if isinstance(cell.value, int) else "0.0000"
+                elif f and isinstance(cell.value, (int, float)):
                     cell.number_format = f
                 if bad and (i - 1, j - 1) in bad:
                     cell.fill, cell.font = BAD_FILL, BAD_FONT
@@ -276,7 +279,7 @@ def _fidelity(s: _Sheet, ctx: Context, summary: Mapping[str, Any]) -> None:
                 keys.append(k)
     rows = [[k] + [per[p].get(k) if isinstance(per[p].get(k), (int, float)) else None for p in labels]
             for k in keys]
-    head, _ = s.table(["metric"] + labels, rows, [TEXT] + ["0.000000"] * len(labels))
+    head, _ = s.table(["metric"] + labels, rows, [TEXT] + [AUTO] * len(labels))
     s.ws.freeze_panes = s.ws.cell(head + 1, 2)
 
 
