@@ -350,3 +350,7 @@ def main() -> None:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
         sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

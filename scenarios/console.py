@@ -31,6 +31,8 @@ class Reporter:
     def __init__(self, quiet: bool = False, log_file: Path | None = None) -> None:
         self.quiet = quiet
         self.err = Console(stderr=True, highlight=False)
+        if not self.err.is_terminal:  # logs and pipes: no wrapping of long lines
+            self.err = Console(stderr=True, highlight=False, width=200)
         self.out = Console(highlight=False)
         self.interactive = self.err.is_terminal and not quiet
         self._handler: logging.Handler | None = None
