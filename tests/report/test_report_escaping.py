@@ -1,5 +1,6 @@
 """User-supplied names (books, descriptions, pack labels) reach the HTML escaped, and odd characters in them
-(a dollar sign, which matplotlib would read as mathtext) do not break the charts or the PDF."""
+(a dollar sign, which matplotlib would read as mathtext; letters outside the PDF standard fonts) do not break
+the charts or the PDF."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import shutil
 import pytest
 
 HOSTILE = "<script>alert(1)</script>"
-DOLLARS = "book $1M and $2M"
+DOLLARS = "book $1M and $2M Δ-книга"
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +57,11 @@ def test_section_id_of_a_hostile_book_is_a_plain_slug(hostile_report):
 def test_dollar_signs_in_names_still_give_a_pdf(hostile_report):
     out, _ = hostile_report
     assert (out / "report.pdf").stat().st_size > 50_000
+
+
+def test_names_outside_the_standard_pdf_fonts_switch_the_pdf_to_an_embedded_font(hostile_report):
+    pdfium = pytest.importorskip("pypdfium2")
+
+    out, _ = hostile_report
+    text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(str(out / "report.pdf")))
+    assert "Δ-книга" in text

@@ -110,6 +110,13 @@ def test_pdf_every_page_renders_to_a_non_blank_image(report):
     assert min(ink) > 0.005, ink
 
 
+def test_pdf_text_is_searchable(report):
+    pdfium = pytest.importorskip("pypdfium2")
+
+    first = pdfium.PdfDocument(str(report[0] / "report.pdf"))[0].get_textpage().get_text_range()
+    assert "Margin committee stress report" in first and "Executive summary" in first
+
+
 def test_pdf_is_a4_landscape(report):
     pdfium = pytest.importorskip("pypdfium2")
 
