@@ -63,17 +63,18 @@ class Limits(LimitSet):
         if source is None:
             return cls()
         file: Path | None = None
+        text = ""
         if isinstance(source, (str, Path)):
             file = Path(source)
             if not file.is_file():
                 raise InputError("limits file not found", file=file)
             try:
-                raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+                text = file.read_text(encoding="utf-8")
+                raw = yaml.safe_load(text)
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
-                where = f"line {mark.line + 1}: " if mark is not None else ""
-                raise InputError(f"{where}not valid YAML ({getattr(exc, 'problem', None) or exc})",
-                                 file=file) from None
+                raise InputError(f"not valid YAML ({getattr(exc, 'problem', None) or exc})", file=file,
+                                 row=mark.line + 1 if mark is not None else None) from None
             except (OSError, UnicodeDecodeError) as exc:
                 raise InputError(f"cannot read ({exc})", file=file) from None
             if raw is None:
@@ -89,7 +90,7 @@ class Limits(LimitSet):
             field = ".".join(str(x) for x in err["loc"]) or "limits"
             msg = "unknown field (allowed: " + ", ".join([*LimitSet.model_fields, "per_portfolio"]) + ")" \
                 if err["type"] == "extra_forbidden" else err["msg"]
-            raise InputError(f"{field}: {msg}", file=file) from None
+            raise InputError(f"{field}: {msg}", file=file, row=_line_of(text, err["loc"]) if text else None) from None
 
     def for_portfolio(self, name: str) -> LimitSet:
         """The effective limits of book ``name``: defaults overridden by the fields its entry sets."""
@@ -103,6 +104,25 @@ class Limits(LimitSet):
         """True when no limit is set anywhere."""
         sets = [self, *self.per_portfolio.values()]
         return all(getattr(s, k) is None for s in sets for k in LimitSet.model_fields)
+
+
+def _line_of(text: str, loc: tuple) -> int | None:
+    """1-based line of the deepest key of ``loc`` present in the YAML ``text``."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        for key, value in node.value:
+            if key.value == str(part):
+                line, node = key.start_mark.line + 1, value
+                break
+        else:
+            break
+    return line
 
 
 def load_limits(source: "str | Path | Mapping[str, Any] | Limits | None") -> Limits:

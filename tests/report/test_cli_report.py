@@ -40,4 +40,4 @@ def test_bad_limits_file_exits_2_naming_the_field(results_dir, tmp_path):
     limits.write_text("es99_usd: lots\n")
     res = CliRunner().invoke(app, ["report", str(results_dir), "--out", str(tmp_path / "r"), "--limits",
                                    str(limits)])
-    assert res.exit_code == 2 and "limits.yaml: es99_usd:" in res.output
+    assert res.exit_code == 2 and "limits.yaml row 1: es99_usd:" in res.output

@@ -84,21 +84,21 @@ def test_empty_yaml_file_means_no_limits(tmp_path):
 def test_unknown_field_error_names_file_and_field(tmp_path):
     f = tmp_path / "limits.yaml"
     f.write_text("per_portfolio:\n  basis_trade: {es99: 250000}\n")
-    with pytest.raises(InputError, match=r"limits\.yaml: per_portfolio\.basis_trade\.es99: unknown field"):
+    with pytest.raises(InputError, match=r"limits\.yaml row 2: per_portfolio\.basis_trade\.es99: unknown field"):
         Limits.load(f)
 
 
 def test_share_above_one_is_refused_with_the_field(tmp_path):
     f = tmp_path / "limits.yaml"
     f.write_text("p_liquidation: 10   # meant 10%\n")
-    with pytest.raises(InputError, match=r"p_liquidation: Input should be less than or equal to 1"):
+    with pytest.raises(InputError, match=r"limits\.yaml row 1: p_liquidation: Input should be less than or equal to 1"):
         Limits.load(f)
 
 
 def test_invalid_yaml_error_names_the_line(tmp_path):
     f = tmp_path / "limits.yaml"
     f.write_text("es99_usd: 1\nper_portfolio: {basis: [\n")
-    with pytest.raises(InputError, match=r"limits\.yaml: line \d+: not valid YAML"):
+    with pytest.raises(InputError, match=r"limits\.yaml row \d+: not valid YAML"):
         Limits.load(f)
 
 
