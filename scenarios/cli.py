@@ -265,7 +265,7 @@ def stress_cmd(
 @app.command("report")
 @guarded
 def report_cmd(
-    results: Annotated[Path, typer.Argument(help="Results directory of `stressgan stress`.")],
+    results: Annotated[Path, typer.Argument(metavar="RESULTS_DIR", help="Results directory of `stressgan stress`.")],
     out: Annotated[Path, typer.Option("--out", help="Report directory (report.html, .pdf, .xlsx, summary.json).")],
     fidelity: Annotated[Optional[Path], typer.Option(help="fidelity.json of `stressgan evaluate` (or its "
                                                            "directory).")] = None,
