@@ -54,6 +54,7 @@ class PdfWriter:
         self.core_fonts = core_fonts
         self.family = "Helvetica" if core_fonts else "DejaVu Sans"
         self.m = HELVETICA_PER_DEJAVU if core_fonts else 1.0  # text measure relative to DejaVu Sans
+        self.regular = "medium" if core_fonts else "normal"  # Helvetica's AFM calls its regular weight Medium
         self.doc = doc
         self.pages: list[tuple[Figure, str]] = []
         self.cur: _Cursor | None = None
@@ -88,7 +89,7 @@ class PdfWriter:
         if self.core_fonts:
             s = s.translate(CORE_FONT_MAP)
         self.cur.fig.text(self._fx(x_in), self._fy(y_in), s, fontsize=size, color=color, ha=ha, va=va,
-                          fontweight="bold" if bold else "normal", fontstyle="italic" if italic else "normal",
+                          fontweight="bold" if bold else self.regular, fontstyle="italic" if italic else "normal",
                           family=self.family, parse_math=False)
 
     def rect(self, x_in: float, y_in: float, w_in: float, h_in: float, color: str) -> None:
