@@ -111,13 +111,15 @@ class Context:
     built_at: str
     version: str
 
-    def breach(self, portfolio: str, pack: str, model: str, metric: str) -> bool:
-        return (portfolio, pack, model, metric) in self._breach_keys
-
     def __post_init__(self) -> None:
         self._breach_keys = {b.key for b in self.breaches}
 
+    def breach(self, portfolio: str, pack: str, model: str, metric: str) -> bool:
+        """True when this run crosses its limit on ``metric`` (a key of :data:`scenarios.limits.METRICS`)."""
+        return (portfolio, pack, model, metric) in self._breach_keys
+
     def limit(self, portfolio: str, metric: str) -> float | None:
+        """The book's effective limit on ``metric`` (None: no limit)."""
         return None if self.limits is None else getattr(self.limits.for_portfolio(portfolio), metric)
 
     @property
