@@ -32,18 +32,26 @@ def time_sampler(sampler: Sampler, n_contexts: int, n_paths: int, horizon: int, 
     """Best and median paths per second for ``n_paths`` paths spread round-robin over ``n_contexts`` contexts."""
     cfg = sampler.config
     context = np.random.default_rng(0).standard_normal((n_contexts, cfg.context_len, cfg.n_channels), np.float32)
-    for _ in sampler.sample(context, 0, 0.5, min(n_paths, 65536), horizon, seed=0):  # warm-up
+    covariates = mean_covariates(sampler.generator)
+    for _ in sampler.sample(context, 0, 0.5, min(n_paths, 65536), horizon, seed=0, covariates=covariates):  # warm-up
         pass
     rates = []
     for r in range(repeats):
         start = time.perf_counter()
         for _ in sampler.sample(context, "flash_crash" if "flash_crash" in cfg.regimes else 0, 0.8, n_paths,
-                                horizon, seed=r + 1, chunk_size=65536):
+                                horizon, seed=r + 1, covariates=covariates, chunk_size=65536):
             pass
         if sampler.device.type == "cuda":
             torch.cuda.synchronize()
         rates.append(n_paths / (time.perf_counter() - start))
     return max(rates), statistics.median(rates)
+
+
+def mean_covariates(generator: Generator) -> np.ndarray | None:
+    """The training mean of the covariates (float32[F], data units) of a covariate model, else None."""
+    if not generator.config.n_covariates:
+        return None
+    return generator.covariate_loc.detach().cpu().numpy().astype(np.float32)
 
 
 def measured_flops_per_path(generator: Generator, n: int = 4096) -> float:
@@ -52,7 +60,8 @@ def measured_flops_per_path(generator: Generator, n: int = 4096) -> float:
     g = generator.to("cpu")
     with torch.inference_mode():
         ctx = torch.zeros(1, cfg.context_len, cfg.n_channels)
-        cond = g.condition(ctx, torch.zeros(1, dtype=torch.int64), torch.zeros(1))
+        cov = torch.zeros(1, cfg.n_covariates) if cfg.n_covariates else None  # normalised: the training mean
+        cond = g.condition(ctx, torch.zeros(1, dtype=torch.int64), torch.zeros(1), cov)
         z, eps = g.draw_noise(n, torch.Generator().manual_seed(0), "cpu")
         with FlopCounterMode(display=False) as counter:
             g.paths(cond, z, eps)

@@ -1,7 +1,8 @@
 """stressgan.gan: a conditional time-series GAN library (windows -> generator/critic -> Lightning -> sampler).
 
 Knows nothing about markets, packs or margin: it learns ``target[H, C]`` given ``context[L, C]``,
-a regime class and a severity in [0, 1]. ``scenarios`` decides what the channels mean.
+a regime class, a severity in [0, 1] and optional static covariates ``[F]`` per window
+(``GanConfig.n_covariates``). ``scenarios`` decides what the channels and covariates mean.
 
 Reading order: ``config`` (GanConfig), ``windows`` (WindowSet, rare-regime sampler), ``model`` (networks),
 ``losses``, ``module`` (LightningModule), ``train`` (fit), ``checkpoint`` (export/load), ``sampler``.

@@ -56,6 +56,7 @@ def export_model(module_or_generator: torch.nn.Module, config: GanConfig, out_di
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in generator.state_dict().items()}
+    buffers = {name for name, _ in generator.named_buffers()}  # channel (and covariate) scalers
 
     weights_tmp = _temp_path(out_dir, WEIGHTS_FILE)
     save_file(state, str(weights_tmp), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
@@ -68,7 +69,7 @@ def export_model(module_or_generator: torch.nn.Module, config: GanConfig, out_di
         "metrics": _plain(metrics or {}),
         "versions": _versions(),
         "weights": {"file": WEIGHTS_FILE, "sha256": digest,
-                    "n_parameters": int(sum(v.numel() for k, v in state.items() if not k.startswith("channel_")))},
+                    "n_parameters": int(sum(v.numel() for k, v in state.items() if k not in buffers))},
     }
     config_tmp = _temp_path(out_dir, CONFIG_FILE)
     config_tmp.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")

@@ -28,8 +28,9 @@ RESUMABLE_KEYS = frozenset(
 class GanConfig:
     """Hyperparameters of the generator, the critic and their training.
 
-    Shapes: context ``(context_len, n_channels)``, target ``(horizon, n_channels)``; ``regimes`` names the
-    class labels 0..K-1 in order. ``str(ConfigError)`` is a one-line message naming the source and the key.
+    Shapes: context ``(context_len, n_channels)``, target ``(horizon, n_channels)``, optional static covariates
+    ``(n_covariates,)`` per window; ``regimes`` names the class labels 0..K-1 in order. ``str(ConfigError)`` is
+    a one-line message naming the source and the key.
     """
 
     # --- data shape (set by the caller from its windows) ---
@@ -38,6 +39,8 @@ class GanConfig:
     horizon: int = 24
     regimes: list[str] = field(default_factory=lambda: list(DEFAULT_REGIMES))
     channel_names: list[str] = field(default_factory=list)  # empty: "c0", "c1", ...
+    n_covariates: int = 0  # static per-window covariates in the conditioning (0 = none)
+    covariate_names: list[str] = field(default_factory=list)  # empty: "x0", "x1", ...
 
     # --- generator ---
     noise_dim: int = 32  # path-level latent z ~ N(0, I)
@@ -97,6 +100,11 @@ class GanConfig:
     def channels(self) -> list[str]:
         """Channel names, ``channel_names`` or ``c0, c1, ...``."""
         return list(self.channel_names) or [f"c{i}" for i in range(self.n_channels)]
+
+    @property
+    def covariate_labels(self) -> list[str]:
+        """Covariate names, ``covariate_names`` or ``x0, x1, ...``."""
+        return list(self.covariate_names) or [f"x{i}" for i in range(self.n_covariates)]
 
     @property
     def tail_channel_list(self) -> list[int]:
@@ -174,7 +182,7 @@ class GanConfig:
                      "ctx_dim", "regime_dim", "critic_width", "n_critic", "batch_size", "max_epochs",
                      "val_every_n_epochs", "val_paths_per_window", "tail_min_count"):
             _positive_int(name, getattr(self, name))
-        for name in ("critic_recent", "early_stopping_patience", "num_workers", "seed"):
+        for name in ("n_covariates", "critic_recent", "early_stopping_patience", "num_workers", "seed"):
             _nonnegative_int(name, getattr(self, name))
         _check(self.gen_depth, isinstance(self.gen_depth, int) and not isinstance(self.gen_depth, bool)
                and self.gen_depth >= 2, "gen_depth", "an integer >= 2")
@@ -194,6 +202,11 @@ class GanConfig:
                and all(isinstance(c, str) for c in self.channel_names), "channel_names", "a list of names")
         if self.channel_names and len(self.channel_names) != self.n_channels:
             raise ConfigError(f"channel_names has {len(self.channel_names)} names for n_channels={self.n_channels}")
+        _check(self.covariate_names, isinstance(self.covariate_names, list)
+               and all(isinstance(c, str) for c in self.covariate_names), "covariate_names", "a list of names")
+        if self.covariate_names and len(self.covariate_names) != self.n_covariates:
+            raise ConfigError(f"covariate_names has {len(self.covariate_names)} names for "
+                              f"n_covariates={self.n_covariates}")
 
         _check(self.innovations, self.innovations in ("student_t", "gaussian"), "innovations",
                "'student_t' or 'gaussian'")

@@ -14,13 +14,18 @@ from gan.windows import RegimeBalancedSampler, WindowSet, sampling_weights
 
 
 class WindowDataset(Dataset):
-    """Map-style dataset over a WindowSet; ``__getitems__`` gathers a whole batch in one indexing op."""
+    """Map-style dataset over a WindowSet; ``__getitems__`` gathers a whole batch in one indexing op.
+
+    A batch is a dict of ``context`` (B, L, C), ``target`` (B, H, C), ``regime`` (B,), ``severity`` (B,) and,
+    for windows with covariates, ``covariates`` (B, F), all in data units.
+    """
 
     def __init__(self, windows: WindowSet):
         self.context = torch.from_numpy(windows.context)  # (N, L, C)
         self.target = torch.from_numpy(windows.target)  # (N, H, C)
         self.regime = torch.from_numpy(windows.regime)  # (N,)
         self.severity = torch.from_numpy(windows.severity)  # (N,)
+        self.covariates = None if windows.covariates is None else torch.from_numpy(windows.covariates)  # (N, F)
 
     def __len__(self) -> int:
         return self.context.shape[0]
@@ -30,8 +35,11 @@ class WindowDataset(Dataset):
 
     def __getitems__(self, indices: list[int]) -> dict[str, torch.Tensor]:
         idx = torch.as_tensor(indices, dtype=torch.int64)
-        return {"context": self.context[idx], "target": self.target[idx],
-                "regime": self.regime[idx], "severity": self.severity[idx]}
+        batch = {"context": self.context[idx], "target": self.target[idx],
+                 "regime": self.regime[idx], "severity": self.severity[idx]}
+        if self.covariates is not None:  # data units, float32 (B, F); normalised by the module
+            batch["covariates"] = self.covariates[idx]
+        return batch
 
 
 def collate_batch(batch: Any) -> Any:

@@ -60,18 +60,22 @@ class GanModule(pl.LightningModule):
         context = g.normalize(batch["context"])  # (n_critic * B, L, C)
         target = g.normalize(batch["target"])  # (n_critic * B, H, C)
         regime, severity = batch["regime"], batch["severity"]  # (n_critic * B,)
+        covariates = g.normalize_covariates(batch.get("covariates"))  # (n_critic * B, F) or None
         n = target.shape[0] // cfg.n_critic
 
         # ---- critic: n_critic steps, each on its own slice of the batch
         for i in range(cfg.n_critic):
             part = slice(i * n, (i + 1) * n)
             ctx, real, reg, sev = context[part], target[part], regime[part], severity[part]
+            cov = None if covariates is None else covariates[part]
             with torch.no_grad():
-                fake = g(ctx, reg, sev, *g.draw_noise(n, rng, self.device))  # (B, H, C)
-            scores = d(torch.cat([real, fake]), ctx.repeat(2, 1, 1), reg.repeat(2), sev.repeat(2))  # (2B,)
+                fake = g(ctx, reg, sev, *g.draw_noise(n, rng, self.device), covariates=cov)  # (B, H, C)
+            scores = d(torch.cat([real, fake]), ctx.repeat(2, 1, 1), reg.repeat(2), sev.repeat(2),
+                       None if cov is None else cov.repeat(2, 1))  # (2B,)
             d_real, d_fake = scores[:n].float(), scores[n:].float()
             u = torch.rand(n, generator=rng, device=self.device)
-            gp = gradient_penalty(lambda x: d(x, ctx, reg, sev), real, fake, u)  # float32, autocast off
+            # covariates are conditioning, like the context: bound, not interpolated
+            gp = gradient_penalty(lambda x: d(x, ctx, reg, sev, cov), real, fake, u)  # float32, autocast off
             wasserstein = d_real.mean() - d_fake.mean()
             loss_d = -wasserstein + cfg.gp_lambda * gp + cfg.drift_epsilon * d_real.square().mean()
             opt_d.zero_grad(set_to_none=True)
@@ -80,8 +84,8 @@ class GanModule(pl.LightningModule):
 
         # ---- generator: one step on the last slice, fresh noise
         with self.toggled_optimizer(opt_g):  # no critic weight gradients in this step
-            fake = g(ctx, reg, sev, *g.draw_noise(n, rng, self.device))
-            adversarial = -d(fake, ctx, reg, sev).float().mean()
+            fake = g(ctx, reg, sev, *g.draw_noise(n, rng, self.device), covariates=cov)
+            adversarial = -d(fake, ctx, reg, sev, cov).float().mean()
             tail = tail_loss(fake, real, reg, cfg.n_regimes, cfg.tail_alphas, cfg.tail_channel_list,
                              cfg.tail_min_count) if cfg.tail_weight > 0 else adversarial.new_zeros(())
             loss_g = adversarial + cfg.tail_weight * tail
@@ -134,9 +138,11 @@ class GanModule(pl.LightningModule):
         rng = self._noise_generator("val", batch_idx)  # the same noise every epoch: comparable scores
         with torch.autocast(self.device.type, enabled=False):
             ctx, real = g.normalize(batch["context"]), g.normalize(batch["target"])  # (w, L, C), (w, H, C)
+            cov = g.normalize_covariates(batch.get("covariates"))  # (w, F) or None
             w = ctx.shape[0]
             fake = g(ctx.repeat_interleave(m, 0), batch["regime"].repeat_interleave(m, 0),
-                     batch["severity"].repeat_interleave(m, 0), *g.draw_noise(w * m, rng, self.device))
+                     batch["severity"].repeat_interleave(m, 0), *g.draw_noise(w * m, rng, self.device),
+                     covariates=None if cov is None else cov.repeat_interleave(m, 0))
             channels = list(range(cfg.n_channels))
             score = path_energy_score(fake.view(w, m, *fake.shape[1:]), real, channels)  # (w,)
         self._val_sum += float(score.sum())

@@ -10,14 +10,16 @@ device whatever ``chunk_size`` is and however many paths are asked for (with the
 ``context_index``). CPU and CUDA streams differ.
 
 Horizons longer than the model's ``H`` are generated autoregressively in blocks of ``H`` steps: the last ``L``
-steps of (context + generated) become the next context, re-encoded per path (about 3x the cost per step).
+steps of (context + generated) become the next context, re-encoded per path (about 3x the cost per step). The
+regime, severity and covariates of a path stay those of its context in every block.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -27,8 +29,13 @@ from gan.errors import ConfigError, SamplingError
 from gan.model import Condition, Generator
 from gan.seeding import derive_seed
 
-# sample_fn(context float32[K, L, C], regime, severity, n, horizon, seed) -> float32[n, horizon, C]
-SampleFn = Callable[[np.ndarray, "int | str | Sequence", "float | Sequence", int, int, int], np.ndarray]
+
+class SampleFn(Protocol):
+    """``sample_fn(context float32[K, L, C], regime, severity, n, horizon, seed, covariates=None)``
+    -> float32[n, horizon, C]; ``covariates`` float32[K, F] in data units, required iff the model has them."""
+
+    def __call__(self, context: np.ndarray, regime: int | str | Sequence, severity: float | Sequence, n: int,
+                 horizon: int, seed: int, covariates: np.ndarray | None = None) -> np.ndarray: ...
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -71,7 +78,8 @@ class Sampler:
         return 65536 if self.device.type == "cuda" else 4096
 
     def sample(self, context: np.ndarray, regime: int | str | Sequence, severity: float | Sequence, n: int,
-               horizon: int, seed: int, *, context_index: np.ndarray | None = None, chunk_size: int = 65536,
+               horizon: int, seed: int, *, covariates: np.ndarray | None = None,
+               context_index: np.ndarray | None = None, chunk_size: int = 65536,
                device: str | torch.device | None = None) -> Iterator[np.ndarray]:
         """Yield generated paths in order, as float32[chunk, horizon, C] chunks of ``chunk_size`` (last smaller).
 
@@ -89,6 +97,9 @@ class Sampler:
             Steps per path; beyond the model's H, generated autoregressively.
         seed : int
             Non-negative seed; same seed, same bytes on the same device.
+        covariates : float32[K, F] or float32[F], optional
+            Static covariates of each context (or one row for all) in data units, as in ``WindowSet.covariates``;
+            required iff the model was trained with ``n_covariates = F > 0``.
         context_index : int64[n], optional
             Context of each path; default round-robin ``i % K``.
         chunk_size : int
@@ -101,6 +112,7 @@ class Sampler:
             self.generator.to(self.device)
         ctx, regimes, severities = self._check_conditions(context, regime, severity)
         k = ctx.shape[0]
+        cov = self._check_covariates(covariates, k)
         checks = (("n", n, 1), ("horizon", horizon, 1), ("seed", seed, 0), ("chunk_size", chunk_size, 1))
         for name, value, low in checks:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -111,7 +123,7 @@ class Sampler:
                 raise SamplingError(f"context_index must be int64[{n}], got {context_index.dtype}{context_index.shape}")
             if n and (context_index.min() < 0 or context_index.max() >= k):
                 raise SamplingError(f"context_index must lie in 0..{k - 1}")
-        return self._generate(ctx, regimes, severities, int(n), int(horizon), int(seed), context_index,
+        return self._generate(ctx, regimes, severities, cov, int(n), int(horizon), int(seed), context_index,
                               int(chunk_size))
 
     def sample_array(self, context: np.ndarray, regime: int | str | Sequence, severity: float | Sequence, n: int,
@@ -120,10 +132,11 @@ class Sampler:
         return np.concatenate(list(self.sample(context, regime, severity, n, horizon, seed, **kwargs)), axis=0)
 
     def sample_fn(self) -> SampleFn:
-        """``sample_fn(context, regime, severity, n, horizon, seed) -> float32[n, horizon, C]`` for ``val_score``."""
+        """``sample_fn(context, regime, severity, n, horizon, seed, covariates=None) -> float32[n, horizon, C]``
+        for ``val_score`` (see ``sample``)."""
 
-        def sample_fn(context, regime, severity, n, horizon, seed):
-            return self.sample_array(context, regime, severity, n, horizon, seed)
+        def sample_fn(context, regime, severity, n, horizon, seed, covariates=None):
+            return self.sample_array(context, regime, severity, n, horizon, seed, covariates=covariates)
 
         return sample_fn
 
@@ -154,12 +167,38 @@ class Sampler:
             raise SamplingError(f"severity must be a number in [0, 1] or one per context, got {severity!r}")
         return torch.from_numpy(ctx), torch.tensor(regime_ids, dtype=torch.int64), torch.from_numpy(sev)
 
-    def _generate(self, ctx, regimes, severities, n, horizon, seed, context_index, chunk_size) -> Iterator[np.ndarray]:
+    def _check_covariates(self, covariates, k: int) -> torch.Tensor | None:
+        """float32 (K, F) tensor of the covariates in data units, or None for a model without covariates."""
+        f = self.config.n_covariates
+        if not f:
+            if covariates is not None:
+                raise SamplingError("covariates given, but the model was trained without covariates "
+                                    "(n_covariates = 0); drop the covariates argument")
+            return None
+        if covariates is None:
+            raise SamplingError(f"the model needs covariates ({', '.join(self.config.covariate_labels)}): pass "
+                                f"covariates=float32[K, {f}] in data units, one row per context")
+        try:
+            x = np.array(covariates, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise SamplingError(f"covariates cannot be read as float32 ({exc})") from None
+        if x.shape == (f,):
+            x = np.broadcast_to(x, (k, f)).copy()
+        if x.shape != (k, f):
+            raise SamplingError(f"covariates must be float32[K, F] = [{k}, {f}] (one row per context) or "
+                                f"float32[{f}], got shape {x.shape}")
+        if not np.isfinite(x).all():
+            raise SamplingError("covariates hold NaN or inf values")
+        return torch.from_numpy(np.ascontiguousarray(x))
+
+    def _generate(self, ctx, regimes, severities, cov, n, horizon, seed, context_index,
+                  chunk_size) -> Iterator[np.ndarray]:
         g, dev, block = self.generator, self.device, self.block_paths
         with torch.inference_mode(), torch.autocast(dev.type, enabled=False):
             ctx_n = g.normalize(ctx.to(dev))  # (K, L, C)
+            cov_n = None if cov is None else g.normalize_covariates(cov.to(dev))  # (K, F)
             regimes, severities = regimes.to(dev), severities.to(dev)
-            cond = g.condition(ctx_n, regimes, severities)  # per context, (K, ...)
+            cond = g.condition(ctx_n, regimes, severities, cov_n)  # per context, (K, ...)
         pending: list[np.ndarray] = []
         n_pending = 0
         for b in range(math.ceil(n / block)):
@@ -172,7 +211,7 @@ class Sampler:
                 idx_np[: stop - start] = context_index[start:stop]
                 idx = torch.from_numpy(idx_np).to(dev)
             with torch.inference_mode(), torch.autocast(dev.type, enabled=False):  # not held across yields
-                paths = self._block(b, seed, horizon, cond, idx, ctx_n, regimes, severities)
+                paths = self._block(b, seed, horizon, cond, idx, ctx_n, regimes, severities, cov_n)
             rows = min(block, n - start)
             pending.append(paths[:rows].cpu().numpy())
             n_pending += rows
@@ -185,7 +224,7 @@ class Sampler:
             yield pending[0] if len(pending) == 1 else np.concatenate(pending, axis=0)
 
     def _block(self, b: int, seed: int, horizon: int, cond: Condition, idx: torch.Tensor, ctx_n: torch.Tensor,
-               regimes: torch.Tensor, severities: torch.Tensor) -> torch.Tensor:
+               regimes: torch.Tensor, severities: torch.Tensor, cov_n: torch.Tensor | None) -> torch.Tensor:
         """Paths of block ``b`` in data units, (block, horizon, C)."""
         g, dev, block, cfg = self.generator, self.device, self.block_paths, self.config
         segments = []
@@ -197,7 +236,8 @@ class Sampler:
                 window = ctx_n.index_select(0, idx) if horizon > cfg.horizon else None
             else:  # autoregressive: the last L steps of context + generated paths are the next context
                 window = torch.cat([window, segments[-1]], dim=1)[:, -cfg.context_len :]
-                path_cond = g.condition(window, regimes.index_select(0, idx), severities.index_select(0, idx))
+                path_cond = g.condition(window, regimes.index_select(0, idx), severities.index_select(0, idx),
+                                        None if cov_n is None else cov_n.index_select(0, idx))  # same covariates
             segments.append(g.paths(path_cond, z, eps))  # (block, H, C) normalised
         paths = segments[0] if len(segments) == 1 else torch.cat(segments, dim=1)[:, :horizon]
         return g.denormalize(paths).float()

@@ -80,14 +80,15 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
     train, val : WindowSet
         Training windows; optional validation windows (built-in energy score, and the validation rounds).
     config : GanConfig
-        Must match the windows' shapes (n_channels, context_len, horizon) and regime labels.
+        Must match the windows' shapes (n_channels, context_len, horizon, n_covariates) and regime labels.
     out_dir : path
         Run directory (checkpoints, logs, exported model).
     val_score : callable, optional
         ``val_score(sample_fn) -> {metric: value}`` run at every validation round; must return
         ``config.selection_metric`` (lower is better). Without it, ``selection_score`` is the built-in
-        energy score on ``val``. ``sample_fn(context, regime, severity, n, horizon, seed)`` returns
-        float32[n, horizon, C]; regime and severity may also be given per context.
+        energy score on ``val``. ``sample_fn(context, regime, severity, n, horizon, seed, covariates=None)``
+        returns float32[n, horizon, C]; regime and severity may also be given per context; ``covariates``
+        (float32[K, F] in data units, one row per context) is required iff ``config.n_covariates > 0``.
     max_epochs, max_minutes : optional
         Override ``config.max_epochs`` / ``config.max_minutes``. ``max_minutes`` is Lightning's ``max_time``:
         it counts the training time of the resumed run too.
@@ -120,6 +121,8 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
     module = GanModule(config.to_dict())
     loc, scale = channel_scaler(train)
     module.generator.set_channel_scaler(loc, scale)  # restored from last.ckpt when resuming
+    if config.n_covariates:
+        module.generator.set_covariate_scaler(*covariate_scaler(train))  # likewise
     module.val_score = val_score
     validating = val is not None or val_score is not None
     datamodule = WindowDataModule(train, config, val=val, placeholder_val=val is None and val_score is not None)
@@ -189,6 +192,9 @@ def check_windows(windows: WindowSet, config: GanConfig, name: str) -> None:
     for key, actual in expected.items():
         if getattr(config, key) != actual:
             raise ConfigError(f"{name} windows have {key}={actual} but the config says {getattr(config, key)}")
+    if windows.n_covariates != config.n_covariates:
+        have = "no covariates" if windows.covariates is None else f"{windows.n_covariates} covariates"
+        raise ConfigError(f"{name} windows have {have} but the config says n_covariates={config.n_covariates}")
     top = int(windows.regime.max())
     if top >= config.n_regimes:
         raise ConfigError(f"{name} windows have regime {top} but the config names {config.n_regimes} regimes "
@@ -201,6 +207,17 @@ def channel_scaler(windows: WindowSet) -> tuple[np.ndarray, np.ndarray]:
                             windows.target.reshape(-1, windows.n_channels)])
     loc = steps.mean(axis=0, dtype=np.float64)
     scale = steps.std(axis=0, dtype=np.float64)
+    scale = np.maximum(scale, 1e-6 * np.maximum(1.0, np.abs(loc)))
+    return loc.astype(np.float32), scale.astype(np.float32)
+
+
+def covariate_scaler(windows: WindowSet) -> tuple[np.ndarray, np.ndarray]:
+    """Per-covariate mean and standard deviation (floored) over the windows, float32[F] each."""
+    x = windows.covariates
+    if x is None:
+        raise ValueError("covariate_scaler: the windows have no covariates")
+    loc = x.mean(axis=0, dtype=np.float64)
+    scale = x.std(axis=0, dtype=np.float64)
     scale = np.maximum(scale, 1e-6 * np.maximum(1.0, np.abs(loc)))
     return loc.astype(np.float32), scale.astype(np.float32)
 
@@ -234,11 +251,13 @@ def check_resumable(checkpoint: Path, config: GanConfig) -> None:
         raise ConfigError(f"{checkpoint}: cannot resume from it ({type(exc).__name__}: {exc}); "
                           "delete it or pass resume=False") from None
     current = config.to_dict()
+    defaults = GanConfig().to_dict()  # keys added since the checkpoint was written take their default values
     for key in sorted(set(stored) | set(current)):
         if key in RESUMABLE_KEYS:
             continue
-        if stored.get(key) != current.get(key):
-            raise ConfigError(f"{checkpoint} was trained with {key}={stored.get(key)!r}, the config now says "
+        before = stored.get(key, defaults.get(key))
+        if before != current.get(key):
+            raise ConfigError(f"{checkpoint} was trained with {key}={before!r}, the config now says "
                               f"{current.get(key)!r}; use a new out_dir or resume=False")
 
 

@@ -1,4 +1,4 @@
-"""WindowSet: the training examples (context, target, regime, severity), and the rare-regime sampler.
+"""WindowSet: the training examples (context, target, regime, severity, covariates), and the rare-regime sampler.
 
 Rare-regime scheme
 ------------------
@@ -45,6 +45,9 @@ class WindowSet:
         Within-regime severity in [0, 1].
     weight : float32[N] or None
         Optional non-negative sampling weight of each window (e.g. to down-weight overlaps).
+    covariates : float32[N, F] or None
+        Optional static covariates of each window in data units (e.g. log of a reference volatility), F >= 1;
+        None for a model without covariates (``GanConfig.n_covariates = 0``).
     """
 
     context: np.ndarray
@@ -52,6 +55,7 @@ class WindowSet:
     regime: np.ndarray
     severity: np.ndarray
     weight: np.ndarray | None = None
+    covariates: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         cast = {"context": np.float32, "target": np.float32, "regime": np.int64, "severity": np.float32}
@@ -67,6 +71,12 @@ class WindowSet:
             object.__setattr__(self, name, array)
         if self.weight is not None:
             object.__setattr__(self, "weight", np.ascontiguousarray(self.weight, dtype=np.float32))
+        if self.covariates is not None:
+            try:
+                covariates = np.ascontiguousarray(self.covariates, dtype=np.float32)
+            except (TypeError, ValueError) as exc:
+                raise WindowError(f"windows: covariates cannot be read as float32 ({exc})") from None
+            object.__setattr__(self, "covariates", covariates)
         self._validate()
 
     def _validate(self) -> None:
@@ -103,6 +113,16 @@ class WindowSet:
             w = self.weight
             if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
                 raise WindowError("windows: weight must be finite, non-negative and not all zero")
+        if self.covariates is not None:
+            x = self.covariates
+            if x.ndim != 2 or x.shape[0] != n or x.shape[1] == 0:
+                raise WindowError(f"windows: covariates must be [N, F] = [{n}, F] with F >= 1 (or None), "
+                                  f"got shape {x.shape}")
+            bad = ~np.isfinite(x)
+            if bad.any():
+                i, j = np.argwhere(bad)[0]
+                raise WindowError(f"windows: covariates has {int(bad.sum())} NaN/inf values "
+                                  f"(first at window {i}, covariate {j})")
 
     # ------------------------------------------------------------------ shape
     def __len__(self) -> int:
@@ -120,6 +140,11 @@ class WindowSet:
     def n_channels(self) -> int:
         return self.context.shape[2]
 
+    @property
+    def n_covariates(self) -> int:
+        """F, the number of covariates (0 without covariates)."""
+        return 0 if self.covariates is None else self.covariates.shape[1]
+
     def regime_counts(self, n_regimes: int) -> np.ndarray:
         """Windows per regime, int64[n_regimes]."""
         return np.bincount(self.regime, minlength=n_regimes)[:n_regimes]
@@ -127,7 +152,8 @@ class WindowSet:
     def subset(self, index: np.ndarray) -> WindowSet:
         """The windows at ``index`` (a boolean mask or integer indices)."""
         w = None if self.weight is None else self.weight[index]
-        return WindowSet(self.context[index], self.target[index], self.regime[index], self.severity[index], w)
+        x = None if self.covariates is None else self.covariates[index]
+        return WindowSet(self.context[index], self.target[index], self.regime[index], self.severity[index], w, x)
 
 
 def sampling_weights(windows: WindowSet, n_regimes: int, beta: float) -> np.ndarray:

@@ -70,3 +70,26 @@ def test_regime_lookup_by_name_and_index():
     assert config.regime_index("flash_crash") == 2 and config.regime_index(3) == 3
     with pytest.raises(ConfigError, match="unknown regime 'panic'"):
         config.regime_index("panic")
+
+
+def test_config_written_before_covariates_existed_loads_without_covariates():
+    old = {k: v for k, v in GanConfig().to_dict().items() if k not in ("n_covariates", "covariate_names")}
+    config = GanConfig.from_dict(old)
+    assert config.n_covariates == 0 and config.covariate_labels == []
+
+
+def test_covariate_labels_default_to_x_i():
+    assert GanConfig(n_covariates=2).covariate_labels == ["x0", "x1"]
+    assert GanConfig(n_covariates=1, covariate_names=["log_vol"]).covariate_labels == ["log_vol"]
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ({"n_covariates": -1}, "n_covariates must be a non-negative integer, got -1"),
+    ({"n_covariates": 1.5}, "n_covariates must be a non-negative integer"),
+    ({"n_covariates": 1, "covariate_names": ["a", "b"]}, "covariate_names has 2 names for n_covariates=1"),
+    ({"covariate_names": "log_vol"}, "covariate_names must be a list of names"),
+])
+def test_invalid_covariate_settings_give_one_line_errors(values, fragment):
+    with pytest.raises(ConfigError) as info:
+        GanConfig.from_dict(values, source="cfg.yaml")
+    assert str(info.value).startswith("cfg.yaml: ") and fragment in str(info.value) and "\n" not in str(info.value)

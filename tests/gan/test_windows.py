@@ -73,3 +73,22 @@ def test_sampler_order_depends_on_epoch_only_and_ranks_split_the_draws():
         s.set_epoch(3)
     drawn = list(whole)
     assert list(ranks[0]) == drawn[0::2] and list(ranks[1]) == drawn[1::2]
+
+
+def test_covariates_are_cast_to_float32_and_kept_by_subset():
+    w = _windows(covariates=np.arange(20).reshape(10, 2))
+    assert w.covariates.dtype == np.float32 and w.n_covariates == 2 and _windows().n_covariates == 0
+    np.testing.assert_array_equal(w.subset(np.array([3, 7])).covariates, [[6, 7], [14, 15]])
+
+
+@pytest.mark.parametrize("covariates", [np.zeros(10), np.zeros((9, 1)), np.zeros((10, 0))])
+def test_covariates_of_the_wrong_shape_are_refused(covariates):
+    with pytest.raises(WindowError, match=r"^windows: covariates must be \[N, F\] = \[10, F\] with F >= 1"):
+        _windows(covariates=covariates)
+
+
+def test_nan_covariate_names_its_position():
+    covariates = np.zeros((10, 2))
+    covariates[6, 1] = np.inf
+    with pytest.raises(WindowError, match=r"covariates has 1 NaN/inf values \(first at window 6, covariate 1\)"):
+        _windows(covariates=covariates)
