@@ -64,6 +64,7 @@ class GanConfig:
     tail_alphas: list[float] = field(default_factory=lambda: [0.05])  # tail levels of the VaR/ES term
     tail_channels: list[int] | None = None  # channels of the tail term; None = all
     tail_min_count: int = 20  # smallest regime group in a batch that gets its own tail term
+    condition_weight: float = 0.0  # weight of the caller's condition-consistency term (fit(condition_loss=...))
 
     # --- optimisation ---
     lr_generator: float = 2e-4
@@ -187,7 +188,7 @@ class GanConfig:
         _check(self.gen_depth, isinstance(self.gen_depth, int) and not isinstance(self.gen_depth, bool)
                and self.gen_depth >= 2, "gen_depth", "an integer >= 2")
         _check(self.val_paths_per_window, self.val_paths_per_window >= 2, "val_paths_per_window", "an integer >= 2")
-        for name in ("gp_lambda", "drift_epsilon", "tail_weight", "grad_clip", "regime_beta"):
+        for name in ("gp_lambda", "drift_epsilon", "tail_weight", "grad_clip", "regime_beta", "condition_weight"):
             _nonnegative_float(name, getattr(self, name))
         for name in ("lr_generator", "lr_critic", "divergence_threshold"):
             _positive_float(name, getattr(self, name))

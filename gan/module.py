@@ -24,6 +24,8 @@ from gan.sampler import SampleFn, Sampler
 from gan.seeding import derive_seed
 
 ValScore = Callable[[SampleFn], dict[str, float]]
+# condition_loss(fake (B, H, C) data units, regime (B,), severity (B,), covariates (B, F) data units or None) -> scalar
+ConditionLoss = Callable[[Tensor, Tensor, Tensor, "Tensor | None"], Tensor]
 
 
 class GanModule(pl.LightningModule):
@@ -44,6 +46,7 @@ class GanModule(pl.LightningModule):
         self.critic = Critic(self.config)
         self.automatic_optimization = False
         self.val_score: ValScore | None = None  # set by fit(); not a hyperparameter
+        self.condition_loss: ConditionLoss | None = None  # set by fit(); weighted by config.condition_weight
         self._val_sum, self._val_count = 0.0, 0
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
@@ -60,7 +63,8 @@ class GanModule(pl.LightningModule):
         context = g.normalize(batch["context"])  # (n_critic * B, L, C)
         target = g.normalize(batch["target"])  # (n_critic * B, H, C)
         regime, severity = batch["regime"], batch["severity"]  # (n_critic * B,)
-        covariates = g.normalize_covariates(batch.get("covariates"))  # (n_critic * B, F) or None
+        raw_covariates = batch.get("covariates")  # (n_critic * B, F) data units, or None
+        covariates = g.normalize_covariates(raw_covariates)
         n = target.shape[0] // cfg.n_critic
 
         # ---- critic: n_critic steps, each on its own slice of the batch
@@ -88,13 +92,17 @@ class GanModule(pl.LightningModule):
             adversarial = -d(fake, ctx, reg, sev, cov).float().mean()
             tail = tail_loss(fake, real, reg, cfg.n_regimes, cfg.tail_alphas, cfg.tail_channel_list,
                              cfg.tail_min_count) if cfg.tail_weight > 0 else adversarial.new_zeros(())
-            loss_g = adversarial + cfg.tail_weight * tail
+            condition = adversarial.new_zeros(())
+            if self.condition_loss is not None and cfg.condition_weight > 0:
+                raw_cov = None if raw_covariates is None else raw_covariates[part]
+                condition = self.condition_loss(g.denormalize(fake).float(), reg, sev, raw_cov)
+            loss_g = adversarial + cfg.tail_weight * tail + cfg.condition_weight * condition
             opt_g.zero_grad(set_to_none=True)
             self.manual_backward(loss_g)
             opt_g.step()
 
         losses = {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "wasserstein": wasserstein.detach(),
-                  "gp": gp.detach(), "tail": tail.detach()}
+                  "gp": gp.detach(), "tail": tail.detach(), "condition": condition.detach()}
         self._stop_if_diverged(losses, batch_idx)
         self.log_dict(losses, on_step=True, on_epoch=True, batch_size=n)
         self.log("w_dist", losses["wasserstein"], prog_bar=True, on_step=True, on_epoch=False, batch_size=n)

@@ -29,7 +29,7 @@ from gan.checkpoint import export_model
 from gan.config import RESUMABLE_KEYS, GanConfig
 from gan.datamodule import WindowDataModule
 from gan.errors import ConfigError
-from gan.module import GanModule
+from gan.module import ConditionLoss, GanModule
 from gan.sampler import SampleFn
 from gan.windows import WindowSet
 
@@ -72,7 +72,7 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
         val_score: Callable[[SampleFn], dict[str, float]] | None = None, max_epochs: int | None = None,
         max_minutes: float | None = None, accelerator: str = "auto", devices: int | str | list = "auto",
         strategy: str | pl.strategies.Strategy = "auto", precision: str | None = None, resume: bool = True,
-        progress: bool = True, log_csv: bool = True) -> TrainResult:
+        progress: bool = True, log_csv: bool = True, condition_loss: ConditionLoss | None = None) -> TrainResult:
     """Train the conditional GAN and export the selected generator to ``out_dir/model``.
 
     Parameters
@@ -99,6 +99,11 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
         ``None``: ``"bf16-mixed"`` on a CUDA GPU with bf16 support, else ``"32-true"``.
     resume : bool
         Continue from ``out_dir/last.ckpt`` when it exists (its config must match, run-control keys aside).
+    condition_loss : callable, optional
+        ``condition_loss(fake, regime, severity, covariates) -> scalar`` added to the generator loss with weight
+        ``config.condition_weight``: the caller's knowledge of what a condition means (e.g. a regime's defining
+        rule), on generated targets in data units ``(B, H, C)``, regimes ``(B,)``, severities ``(B,)`` and
+        covariates in data units ``(B, F)`` or None. Differentiable in ``fake``; 0 where it has nothing to say.
 
     Returns
     -------
@@ -124,6 +129,7 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
     if config.n_covariates:
         module.generator.set_covariate_scaler(*covariate_scaler(train))  # likewise
     module.val_score = val_score
+    module.condition_loss = condition_loss
     validating = val is not None or val_score is not None
     datamodule = WindowDataModule(train, config, val=val, placeholder_val=val is None and val_score is not None)
 

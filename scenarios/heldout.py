@@ -31,7 +31,7 @@ from scenarios.errors import InputError
 from scenarios.features import compute_features
 from scenarios.fidelity import evaluate, jsonable
 from scenarios.market import MarketData
-from scenarios.neural import from_channels, model_metadata, to_channels
+from scenarios.neural import covariates, from_channels, model_metadata, to_channels
 from scenarios.regimes import REGIMES, RegimeRules
 from scenarios.windows import RealWindows, cut_windows
 
@@ -66,8 +66,9 @@ def _gan_paths(model_dir: Path, real: RealWindows, regime: str, n_per_window: in
         regs = rng.choice(len(REGIMES), size=k * m, p=p / p.sum()).tolist()
     else:
         regs = [regime] * (k * m)
-    x = sampler.sample_array(ctx_rep, regs, sev.tolist(), k * m, real.returns.shape[1], seed)
     sigma = np.repeat(real.sigma, m, axis=0)
+    x = sampler.sample_array(ctx_rep, regs, sev.tolist(), k * m, real.returns.shape[1], seed,
+                             covariates=covariates(sigma))
     r, q = from_channels(x, sigma)
     return r, q, sigma
 

@@ -66,7 +66,16 @@ def window_set(windows: RealWindows, scale: SeverityScale, weight: np.ndarray | 
     return WindowSet(
         context=to_channels(windows.context_returns, windows.context_liquidity, windows.sigma),
         target=to_channels(windows.returns, windows.liquidity, windows.sigma),
-        regime=windows.labels.regime.astype(np.int64), severity=sev, weight=weight)
+        regime=windows.labels.regime.astype(np.int64), severity=sev, weight=weight,
+        covariates=covariates(windows.sigma))
+
+
+def covariates(sigma: np.ndarray) -> np.ndarray:
+    """float32[n, a]: the GAN's static covariates, log of the reference volatility per step of each asset.
+
+    Returns are fed in sigma units, but the flash-crash rule has an absolute floor (a 10% drop), so the generator
+    must know the volatility level: in a quiet month a crash is many more sigmas than in a wild one."""
+    return np.log(np.asarray(sigma, np.float64)).astype(np.float32)
 
 
 def shipped_model_dir() -> Path:
@@ -135,13 +144,19 @@ def default_config(n_assets: int, context_len: int, horizon: int, **overrides: A
     from gan.config import GanConfig
 
     base = dict(n_channels=2 * n_assets, context_len=context_len, horizon=horizon, regimes=list(REGIMES),
-                tail_channels=list(range(n_assets)))
+                tail_channels=list(range(n_assets)), n_covariates=n_assets, condition_weight=1.0)
     return GanConfig.from_dict(base | overrides)
 
 
 def selection_scorer(split: TrainSplit, step_hours: float, paths_per_window: int = 4, max_windows: int = 1500,
-                     seed: int = 0):
-    """``val_score(sample_fn) -> {"selection_score": ..., ...}`` on the validation windows."""
+                     adherence_contexts: int = 300, seed: int = 0):
+    """``val_score(sample_fn) -> {"selection_score": ..., ...}`` on the validation windows.
+
+    The score is the fidelity :func:`~scenarios.fidelity.selection_score` of paths generated for the validation
+    windows (their own context, regime and severity), plus the mean condition *miss* rate
+    ``1 - adherence`` for ``flash_crash`` and ``liquidity_drought`` asked for from ``adherence_contexts``
+    validation contexts (median severity): a model must both look like the data and honour its conditions.
+    """
     from scenarios.fidelity import selection_score
 
     val = split.val
@@ -149,13 +164,29 @@ def selection_scorer(split: TrainSplit, step_hours: float, paths_per_window: int
         val = val.subset(np.linspace(0, len(val) - 1, max_windows).astype(int))
     ws = window_set(val, split.scale)
     k = len(val)
+    pick = np.linspace(0, k - 1, min(adherence_contexts, k)).astype(int)
+    rules = split.rules
 
     def val_score(sample_fn) -> dict[str, float]:
+        from scenarios.regimes import label_windows, regime_index
+
         n = k * paths_per_window
-        x = sample_fn(ws.context, ws.regime, ws.severity, n, val.returns.shape[1], seed)
+        x = sample_fn(ws.context, ws.regime, ws.severity, n, val.returns.shape[1], seed, covariates=ws.covariates)
         idx = np.arange(n) % k
         r, q = from_channels(x, val.sigma[idx])
-        return selection_score(r, q, val.sigma[idx], val, rules=split.rules, step_hours=step_hours)
+        out = selection_score(r, q, val.sigma[idx], val, rules=rules, step_hours=step_hours)
+        misses = []
+        for regime in ("flash_crash", "liquidity_drought"):
+            x = sample_fn(ws.context[pick], regime, 0.5, 2 * len(pick), val.returns.shape[1], seed + 1,
+                          covariates=ws.covariates[pick])
+            sig = val.sigma[pick][np.arange(2 * len(pick)) % len(pick)]
+            r, q = from_channels(x, sig)
+            adherence = float(np.mean(label_windows(r, q, sig, rules, step_hours).regime == regime_index(regime)))
+            out[f"adherence_{regime}"] = adherence
+            misses.append(1.0 - adherence)
+        out["fidelity_score"] = out["selection_score"]
+        out["selection_score"] = out["fidelity_score"] + float(np.mean(misses))
+        return out
 
     return val_score
 
@@ -172,6 +203,8 @@ def train_model(market: MarketData, out_dir: Path, *, train_end: str | None = No
     from gan.config import GanConfig
     from gan.train import fit
 
+    from scenarios.conditioning import make_condition_loss
+
     overrides: dict[str, Any] = {"seed": seed}
     if config_path is not None:
         user = GanConfig.load(config_path).to_dict()
@@ -181,6 +214,7 @@ def train_model(market: MarketData, out_dir: Path, *, train_end: str | None = No
     split = split_windows(market, context_len, horizon, train_end)
     config = default_config(len(split.train.assets), context_len, horizon, **overrides)
     config.channel_names = channel_names(split.train.assets)
+    config.covariate_names = [f"{a}_log_sigma_ref" for a in split.train.assets]
     config.metadata = {
         "stressgan": "scenarios.neural",
         "data_fingerprint": market.fingerprint(), "data_source": market.source,
@@ -194,7 +228,9 @@ def train_model(market: MarketData, out_dir: Path, *, train_end: str | None = No
     scorer = selection_scorer(split, split.train.step_hours, seed=seed) if len(split.val) else None
     return fit(window_set(split.train, split.scale), config, out_dir,
                val=window_set(split.val, split.scale) if len(split.val) else None, val_score=scorer,
-               max_epochs=max_epochs, max_minutes=max_minutes, progress=progress, **fit_options)
+               max_epochs=max_epochs, max_minutes=max_minutes, progress=progress,
+               condition_loss=make_condition_loss(split.rules, split.train.step_hours, len(split.train.assets)),
+               **fit_options)
 
 
 # ------------------------------------------------------------------------------------------------- sampling
@@ -247,7 +283,7 @@ class GanSource(Source):
             regime, severity = r.regime, 0.5 if r.severity is None else r.severity
         starts = plan.starts.to_numpy(dtype="datetime64[ns]")
         lo = 0
-        for x in self.sampler.sample(context, regime, severity, r.n, r.horizon, r.seed,
+        for x in self.sampler.sample(context, regime, severity, r.n, r.horizon, r.seed, covariates=covariates(c.sigma),
                                      context_index=plan.context_index.astype(np.int64), chunk_size=r.chunk_size):
             ci = plan.context_index[lo:lo + len(x)]
             returns, liquidity = from_channels(x, c.sigma[ci])
