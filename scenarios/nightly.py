@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scenarios import __version__
 from scenarios.console import Reporter
 from scenarios.errors import InputError
-from scenarios.io import write_json_atomic
+from scenarios.io import sha256_file, write_json_atomic
 from scenarios.limits import Limits
 from scenarios.market import BUNDLED, MarketData, load_market
 from scenarios.regimes import REGIMES
@@ -151,14 +151,6 @@ def _line_of(text: str, loc: tuple) -> int | None:
 
 
 # ------------------------------------------------------------------------------------------------- state
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def digest(obj: Any) -> str:

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scenarios import __version__
 from scenarios.errors import InputError
+from scenarios.io import sha256_file
 
 SCHEMA_VERSION = 1
 FORMAT = "stressgan.scenario-pack"
@@ -276,7 +277,7 @@ class PackWriter:
         files = {}
         for p in sorted(self.tmp.glob("*.parquet")):
             rows = pq.ParquetFile(p).metadata.num_rows
-            files[p.name] = FileEntry(sha256=_sha256(p), bytes=p.stat().st_size, rows=rows)
+            files[p.name] = FileEntry(sha256=sha256_file(p), bytes=p.stat().st_size, rows=rows)
         m = self.manifest
         m.files = files
         m.pack_id = hashlib.sha256("".join(f.sha256 for f in files.values()).encode()).hexdigest()[:16]
@@ -340,7 +341,7 @@ def read_manifest(directory: str | Path, *, verify: bool = True) -> Manifest:
             if p.stat().st_size != entry.bytes:
                 raise InputError(f"{name} is {p.stat().st_size} bytes, manifest says {entry.bytes} "
                                  "(truncated or edited)", file=d)
-            if _sha256(p) != entry.sha256:
+            if sha256_file(p) != entry.sha256:
                 raise InputError(f"{name} checksum does not match the manifest (corrupt or edited)", file=d)
         extra = sorted(p.name for p in d.glob("*.parquet") if p.name not in m.files)
         if extra:
@@ -385,14 +386,6 @@ def iter_chunks(directory: str | Path, *, manifest: Manifest | None = None, veri
 def _expect_columns(got: pa.Schema, want: pa.Schema, file: Path) -> None:
     if not got.equals(want, check_metadata=False):
         raise InputError(f"columns {got.names} do not match the pack schema {want.names}", file=file)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _write_json_durably(path: Path, obj: Any) -> None:
