@@ -143,8 +143,13 @@ class Breach:
     limit: float
     kind: str = "max"
 
+    @property
+    def excess(self) -> float:
+        """How far past the limit, in the metric's unit, always positive: above a ceiling or below a floor."""
+        return self.value - self.limit if self.kind == "max" else self.limit - self.value
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"excess": self.excess}
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -249,7 +249,7 @@ def metric_value(metric: str, v: float) -> str:
 def breach_table(breaches: Sequence[Breach], new: set | None) -> Table:
     rows = []
     for b in breaches:
-        excess = b.value - b.limit
+        excess = b.excess
         row = [c(b.portfolio), c(b.pack), c(b.margin_model), c(METRIC_LABELS.get(b.metric, b.metric)),
                c(metric_value(b.metric, b.value), flag="bad"),
                c(("≥ " if b.kind == "min" else "≤ ") + (fmt.usd(b.limit) if b.metric.endswith("_usd")
@@ -259,7 +259,7 @@ def breach_table(breaches: Sequence[Breach], new: set | None) -> Table:
             row.append(c("new" if b.key in new else "", flag="bad" if b.key in new else None))
         rows.append(row)
     cols = [Column("book", "left", 24), Column("pack", "left"), Column("margin model", "left"),
-            Column("metric", "left"), Column("value"), Column("limit"), Column("excess")]
+            Column("metric", "left"), Column("value"), Column("limit"), Column("beyond limit")]
     if new is not None:
         cols.append(Column("since last run", "left"))
     return Table(cols, rows)
@@ -473,7 +473,7 @@ FIDELITY_ROWS: list[tuple[str, tuple[str, ...], Callable[..., str], str | None, 
 
 
 def fidelity_section(ctx: Context) -> Section:
-    s = Section("fidelity", "Scenario fidelity against real crashes")
+    s = Section("fidelity", "Scenario fidelity against real windows of the same regime")
     fid = ctx.fidelity
     if fid is None:
         s.blocks.append(Paragraph("No fidelity results given (run `stressgan evaluate PACKS --start DATE --out "
@@ -487,7 +487,9 @@ def fidelity_section(ctx: Context) -> Section:
         f"Each source's paths against the real windows of the same regime from {period.get('start') or 'start'} "
         f"to {period.get('end') or 'end'} ({', '.join(period.get('assets') or [])}, {period.get('frequency', '')} "
         f"bars; {' / '.join(map(str, n_real))} real windows). Returns are log returns over the horizon, losses "
-        "positive; W1 is the Wasserstein-1 distance. Flagged: closest to the real data in the row."))
+        "positive; W1 is the Wasserstein-1 distance. Flagged: closest to the real data in the row. A period that "
+        "overlaps the data the models were fitted on measures in-sample fit; the held-out comparison is "
+        "`benchmarks/bench_heldout.py` (README, figures)."))
     rows = []
     for label, keys, f, best_key, better in FIDELITY_ROWS:
         if not any(keys[0] in per[p] for p in labels):

@@ -50,14 +50,23 @@ def headline(run: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _badness(h: Mapping[str, Any]) -> tuple[float, float, float]:
+    """Sort key of a run, worst largest: ES 99, then expected bad debt, then P(liquidation).
+
+    The loss of a book is capped at its equity (what lies beyond is the venue's bad debt), so runs that wipe a
+    book out tie on ES 99; the bad debt they leave behind and how often they liquidate break the tie."""
+    return (h["es99_usd"], h.get("expected_bad_debt_usd") or 0.0, h.get("p_liquidation") or 0.0)
+
+
 def worst_portfolios(heads: list[dict[str, Any]], breaches: list[Breach]) -> list[dict[str, Any]]:
-    """Per book its worst run by ES 99 (pack and margin model named), books sorted worst first."""
+    """Per book its worst run by ES 99 (ties broken by expected bad debt, then P(liquidation); pack and
+    margin model named), books sorted worst first."""
     best: dict[str, dict[str, Any]] = {}
     for h in heads:
         if h["es99_usd"] is None:
             continue
         cur = best.get(h["portfolio"])
-        if cur is None or h["es99_usd"] > cur["es99_usd"]:
+        if cur is None or _badness(h) > _badness(cur):
             best[h["portfolio"]] = h
     n_breach: dict[str, int] = {}
     for b in breaches:
@@ -71,7 +80,7 @@ def worst_portfolios(heads: list[dict[str, Any]], breaches: list[Breach]) -> lis
                      "expected_bad_debt_max_usd": max((x["expected_bad_debt_usd"] or 0.0) for x in heads
                                                       if x["portfolio"] == name),
                      "n_breaches": n_breach.get(name, 0)})
-    return sorted(rows, key=lambda r: -r["es99_usd"])
+    return sorted(rows, key=lambda r: _badness(best[r["portfolio"]]), reverse=True)
 
 
 def margin_adequacy(heads: list[dict[str, Any]]) -> list[dict[str, Any]]:

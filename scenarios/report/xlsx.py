@@ -218,13 +218,13 @@ def _breaches(s: _Sheet, ctx: Context, summary: Mapping[str, Any]) -> None:
         s.note("No limits configured.")
     new = {tuple(b[k] for k in ("portfolio", "pack", "margin_model", "metric"))
            for b in (ctx.changes or {}).get("new_breaches", [])}
-    rows = [[b.portfolio, b.pack, b.margin_model, b.metric, b.value, b.limit, b.value - b.limit,
+    rows = [[b.portfolio, b.pack, b.margin_model, b.metric, b.value, b.limit, b.excess,
              "floor" if b.kind == "min" else "ceiling",
              ("new" if b.key in new else "") if ctx.changes is not None else None] for b in ctx.breaches]
     fmts = []
     for b in ctx.breaches:
         fmts.append(USD if b.metric.endswith("_usd") else SHARE)
-    head, _ = s.table(["book", "pack", "margin model", "metric", "value", "limit", "excess", "kind",
+    head, _ = s.table(["book", "pack", "margin model", "metric", "value", "limit", "beyond limit", "kind",
                        "since last run"], rows, [TEXT, TEXT, TEXT, TEXT, None, None, None, TEXT, TEXT])
     for i, f in enumerate(fmts, 1):  # per-row number format: USD or share
         for j in (5, 6, 7):

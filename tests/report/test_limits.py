@@ -6,6 +6,7 @@ import pytest
 
 from scenarios.errors import InputError
 from scenarios.limits import Limits, check_limits, unmatched_books
+from scenarios.report.summary import headline, worst_portfolios
 
 
 def _run(book: str, pack: str, model: str, *, es99: float = 0.0, var99: float = 0.0, bad: float = 0.0,
@@ -33,6 +34,14 @@ def test_im_coverage_is_a_floor():
     summary = {"runs": [_run("a", "p", "tiered", cover=0.97), _run("a", "p", "es", cover=0.995)]}
     breaches = check_limits(summary, Limits(im_coverage_min=0.99))
     assert [(b.margin_model, b.kind) for b in breaches] == [("tiered", "min")]
+
+
+def test_excess_is_how_far_past_the_limit_for_ceilings_and_floors():
+    summary = {"runs": [_run("a", "p", "m", es99=1.25e6, cover=0.97)]}
+    by_metric = {b.metric: b for b in check_limits(summary, Limits(es99_usd=1e6, im_coverage_min=0.99))}
+    assert by_metric["es99_usd"].excess == pytest.approx(250_000)
+    assert by_metric["im_coverage_min"].excess == pytest.approx(0.02)
+    assert by_metric["im_coverage_min"].to_dict()["excess"] == pytest.approx(0.02)
 
 
 def test_every_metric_has_its_own_limit():
@@ -112,3 +121,15 @@ def test_real_results_breach_exactly_the_runs_above_a_hand_set_limit(results_sum
                 if r["metrics"]["loss_es"]["99"]["value"] > es99_limit}
     got = {(b.portfolio, b.pack, b.margin_model) for b in check_limits(results_summary, Limits(es99_usd=es99_limit))}
     assert got == expected and 0 < len(got) < len(results_summary["runs"])
+
+
+def test_worst_run_of_a_book_wiped_out_everywhere_is_the_one_with_most_bad_debt():
+    # the loss of a book is capped at its equity, so wiped-out runs tie on ES 99; bad debt breaks the tie
+    runs = [_run("a", "fhs:calm", "tiered", es99=1e6, p_liq=0.9), _run("a", "historical:crash", "tiered", es99=1e6,
+                                                                      bad=39_000, p_liq=0.7),
+            _run("b", "gjr:crash", "tiered", es99=1e6, p_liq=0.2)]
+    for r in runs:
+        r["metrics"] |= {"loss_es": {"99": {"value": 1e6, "ci_low": 1e6, "ci_high": 1e6}, "99.9": {"value": 1e6}},
+                         "initial_equity_usd": 1e6}
+    worst = worst_portfolios([headline(r) for r in runs], [])
+    assert [(w["portfolio"], w["pack"]) for w in worst] == [("a", "historical:crash"), ("b", "gjr:crash")]
