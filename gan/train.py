@@ -11,6 +11,7 @@ Files in ``out_dir``::
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,9 +134,7 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
     validating = val is not None or val_score is not None
     datamodule = WindowDataModule(train, config, val=val, placeholder_val=val is None and val_score is not None)
 
-    last_saver = ModelCheckpoint(dirpath=out_dir, save_last=True, save_top_k=0, save_on_train_epoch_end=True,
-                                 enable_version_counter=False)
-    callbacks: list[pl.Callback] = [last_saver]
+    callbacks: list[pl.Callback] = [LastCheckpoint(out_dir / LAST_CKPT)]
     best_saver = None
     if validating:
         best_saver = ModelCheckpoint(dirpath=out_dir, filename=BEST_NAME, monitor=config.selection_metric,
@@ -165,6 +164,7 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
             default_root_dir=out_dir,
             logger=_loggers(out_dir) if log_csv else False,
             callbacks=callbacks,
+            enable_checkpointing=best_saver is not None,  # LastCheckpoint writes the resume point either way
             check_val_every_n_epoch=config.val_every_n_epochs,
             limit_val_batches=None if validating else 0,
             num_sanity_val_steps=0,
@@ -192,6 +192,36 @@ def fit(train: WindowSet, config: GanConfig, out_dir: str | Path, *, val: Window
 
 
 # ---------------------------------------------------------------------- helpers
+class LastCheckpoint(pl.Callback):
+    """Writes the resume point ``path`` at the end of every training epoch (after its validation round) and at
+    the end of training, atomically: a temporary sibling renamed into place, so a run killed at any moment
+    resumes from its last completed epoch and never finds a half-written checkpoint.
+
+    (Lightning 2.6's ``ModelCheckpoint(save_last=True, save_top_k=0)`` writes ``last.ckpt`` only when training
+    ends or raises, which a SIGKILL or a lost node never lets happen.)
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._saved_step = -1
+
+    def _save(self, trainer: pl.Trainer) -> None:
+        if trainer.sanity_checking or trainer.global_step == self._saved_step:
+            return
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        trainer.save_checkpoint(tmp)  # every rank calls it; rank 0 writes
+        if trainer.is_global_zero:
+            os.replace(tmp, self.path)
+        trainer.strategy.barrier("last_checkpoint")
+        self._saved_step = trainer.global_step
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._save(trainer)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._save(trainer)
+
+
 def check_windows(windows: WindowSet, config: GanConfig, name: str) -> None:
     """Raise ConfigError if the windows' shapes or regime labels do not fit the config."""
     expected = {"n_channels": windows.n_channels, "context_len": windows.context_len, "horizon": windows.horizon}

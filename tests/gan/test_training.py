@@ -76,6 +76,20 @@ def test_resumed_run_matches_an_uninterrupted_one(train_windows, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_last_checkpoint_is_on_disk_after_every_epoch_not_only_at_the_end(train_windows, tmp_path):
+    # a run killed (SIGKILL) in epoch k must find epoch k-1's resume point: look for it from inside epoch 1
+    seen = []
+
+    def val_score(sample_fn):
+        last = tmp_path / "last.ckpt"
+        seen.append(torch.load(last, weights_only=True)["epoch"] if last.exists() else None)
+        return {"selection_score": 0.0}
+
+    fit(train_windows, tiny_config(max_epochs=3), tmp_path, val_score=val_score, **FIT)
+    assert seen == [None, 0, 1]  # written at the end of epoch k (it resumes at k + 1)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_resume_with_a_different_model_config_is_refused(train_windows, tmp_path):
     fit(train_windows, tiny_config(max_epochs=1), tmp_path, **FIT)
     with pytest.raises(ConfigError, match=r"last.ckpt was trained with gen_width=32, the config now says 64"):
