@@ -65,6 +65,11 @@ class GanConfig:
     tail_channels: list[int] | None = None  # channels of the tail term; None = all
     tail_min_count: int = 20  # smallest regime group in a batch that gets its own tail term
     condition_weight: float = 0.0  # weight of the caller's condition-consistency term (fit(condition_loss=...))
+    # share of each generator step's windows generated again under a counterfactual condition (regime uniform over
+    # the regimes, severity uniform on [0, 1], same context) and charged the condition term only: teaches the
+    # generator to honour a requested regime from contexts that never preceded one in the data (a crash asked
+    # for from a calm day), which the real windows alone cannot show it
+    counterfactual_share: float = 0.0
 
     # --- optimisation ---
     lr_generator: float = 2e-4
@@ -193,6 +198,8 @@ class GanConfig:
         for name in ("lr_generator", "lr_critic", "divergence_threshold"):
             _positive_float(name, getattr(self, name))
         _check(self.regime_beta, self.regime_beta <= 1.0, "regime_beta", "a number in [0, 1]")
+        _nonnegative_float("counterfactual_share", self.counterfactual_share)
+        _check(self.counterfactual_share, self.counterfactual_share <= 1.0, "counterfactual_share", "a number in [0, 1]")
         if self.max_minutes is not None:
             _positive_float("max_minutes", self.max_minutes)
 

@@ -96,6 +96,14 @@ class GanModule(pl.LightningModule):
             if self.condition_loss is not None and cfg.condition_weight > 0:
                 raw_cov = None if raw_covariates is None else raw_covariates[part]
                 condition = self.condition_loss(g.denormalize(fake).float(), reg, sev, raw_cov)
+                m = round(cfg.counterfactual_share * n)
+                if m > 0:  # the same contexts under conditions drawn at random: the condition term only
+                    cf_reg = torch.randint(cfg.n_regimes, (m,), generator=rng, device=self.device)
+                    cf_sev = torch.rand(m, generator=rng, device=self.device)
+                    cf = g(ctx[:m], cf_reg, cf_sev, *g.draw_noise(m, rng, self.device),
+                           covariates=None if cov is None else cov[:m])
+                    condition = condition + self.condition_loss(g.denormalize(cf).float(), cf_reg, cf_sev,
+                                                                None if raw_cov is None else raw_cov[:m])
             loss_g = adversarial + cfg.tail_weight * tail + cfg.condition_weight * condition
             opt_g.zero_grad(set_to_none=True)
             self.manual_backward(loss_g)

@@ -144,7 +144,8 @@ def default_config(n_assets: int, context_len: int, horizon: int, **overrides: A
     from gan.config import GanConfig
 
     base = dict(n_channels=2 * n_assets, context_len=context_len, horizon=horizon, regimes=list(REGIMES),
-                tail_channels=list(range(n_assets)), n_covariates=n_assets, condition_weight=1.0)
+                tail_channels=list(range(n_assets)), n_covariates=n_assets, condition_weight=4.0,
+                counterfactual_share=0.5)
     return GanConfig.from_dict(base | overrides)
 
 
