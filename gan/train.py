@@ -209,7 +209,7 @@ class LastCheckpoint(pl.Callback):
         if trainer.sanity_checking or trainer.global_step == self._saved_step:
             return
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        trainer.save_checkpoint(tmp)  # every rank calls it; rank 0 writes
+        trainer.save_checkpoint(tmp, weights_only=False)  # full state to resume; every rank calls it, rank 0 writes
         if trainer.is_global_zero:
             os.replace(tmp, self.path)
         trainer.strategy.barrier("last_checkpoint")
