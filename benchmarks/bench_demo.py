@@ -41,7 +41,7 @@ def main() -> None:
         wall = time.perf_counter() - t1
         summary = json.loads((report.parent.parent / "summary.json").read_text())
     print(f"cpus {os.cpu_count()}, torch threads {torch.get_num_threads()}, paths per pack {args.paths}, "
-          f"packs {len(summary['packs'])}, exit code {code}")
+          f"packs {len(summary['packs'])}, nightly code {code} (1: the demo limits are breached; `demo` exits 0)")
     for stage, rec in summary["stages"].items():
         print(f"  {stage:<10} {rec['seconds']:8.1f} s")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -148,28 +148,18 @@ class GanConfig:
     @classmethod
     def load(cls, path: str | Path, section: str | None = None) -> GanConfig:
         """Read a config from a ``.yaml``/``.yml``/``.json`` file (optionally one top-level ``section``)."""
-        path = Path(path)
-        name = path.name
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise ConfigError(f"{name}: cannot read config file ({exc.strerror or exc})") from None
-        try:
-            if path.suffix.lower() == ".json":
-                data = json.loads(text)
-            else:
-                import yaml
+        return cls.from_dict(*_read_mapping(Path(path), section))
 
-                data = yaml.safe_load(text)
-        except Exception as exc:  # yaml.YAMLError, json.JSONDecodeError
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ConfigError(f"{name}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} ({first})") from None
-        data = {} if data is None else data
-        if section is not None:
-            if not isinstance(data, dict) or section not in data:
-                raise ConfigError(f"{name}: no {section!r} section")
-            data = data[section] or {}
-        return cls.from_dict(data, source=name)
+    @classmethod
+    def load_overrides(cls, path: str | Path, section: str | None = None) -> dict[str, Any]:
+        """The keys a config file sets, validated as :meth:`load` does: ``{key: value}`` in ``to_dict`` form.
+
+        Unlike ``load(...).to_dict()``, a key set to the library default is kept, so it can still override
+        another set of defaults (e.g. ``condition_weight: 1.0`` against the shipped model's 4).
+        """
+        data, name = _read_mapping(Path(path), section)
+        full = cls.from_dict(data, name).to_dict()
+        return {k: full[k] for k in data}
 
     def save(self, path: str | Path) -> None:
         """Write the config as JSON (``.json``) or YAML (any other suffix)."""
@@ -264,3 +254,28 @@ def _positive_float(name: str, value: Any) -> None:
 
 def _nonnegative_float(name: str, value: Any) -> None:
     _check(value, _is_number(value) and value >= 0, name, "a non-negative number")
+
+
+def _read_mapping(path: Path, section: str | None) -> tuple[Any, str]:
+    """The parsed YAML/JSON document of a config file (or its ``section``) and the file name for messages."""
+    name = path.name
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read config file ({exc.strerror or exc})") from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:  # yaml.YAMLError, json.JSONDecodeError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{name}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} ({first})") from None
+    data = {} if data is None else data
+    if section is not None:
+        if not isinstance(data, dict) or section not in data:
+            raise ConfigError(f"{name}: no {section!r} section")
+        data = data[section] or {}
+    return data, name

@@ -208,9 +208,8 @@ def train_model(market: MarketData, out_dir: Path, *, train_end: str | None = No
 
     overrides: dict[str, Any] = {"seed": seed}
     if config_path is not None:
-        user = GanConfig.load(config_path).to_dict()
-        defaults = GanConfig().to_dict()
-        overrides |= {k: v for k, v in user.items() if v != defaults[k]}
+        user = GanConfig.load_overrides(config_path)  # only the keys the file sets, each wins over the defaults
+        overrides |= user
         context_len, horizon = user.get("context_len", context_len), user.get("horizon", horizon)
     split = split_windows(market, context_len, horizon, train_end)
     config = default_config(len(split.train.assets), context_len, horizon, **overrides)
@@ -224,9 +223,9 @@ def train_model(market: MarketData, out_dir: Path, *, train_end: str | None = No
         "val_start": split.val.start[0].isoformat() if len(split.val) else None,
         "rules": split.rules.to_dict(), "severity_scale": split.scale.grid,
         "regime_counts": split.train.regime_counts(),
-        "command": command or " ".join(sys.argv), "seed": seed,
+        "command": command or " ".join(sys.argv), "seed": config.seed,
     }
-    scorer = selection_scorer(split, split.train.step_hours, seed=seed) if len(split.val) else None
+    scorer = selection_scorer(split, split.train.step_hours, seed=config.seed) if len(split.val) else None
     return fit(window_set(split.train, split.scale), config, out_dir,
                val=window_set(split.val, split.scale) if len(split.val) else None, val_score=scorer,
                max_epochs=max_epochs, max_minutes=max_minutes, progress=progress,

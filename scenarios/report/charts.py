@@ -390,15 +390,37 @@ def margin_outcomes(book: str, packs: Sequence[str], models: Sequence[str],
 
 
 def fan_chart(asset: str, packs: Sequence[str], fans: Mapping[str, Mapping[str, Any]]) -> Figure:
-    """Top row: price relative to the start (%) per pack; bottom row: traded volume relative to the reference
-    level (x, log scale). Bands: 1-99%, 5-95%, 25-75% of paths; line: median."""
+    """Per pack, a price panel (change from the start, %) above a volume panel (traded volume relative to the
+    reference level, x, log scale); at most four packs side by side, further packs in further row pairs, all
+    price panels on one scale and all volume panels on another. Bands: 1-99%, 5-95%, 25-75% of paths; line:
+    median."""
     packs = [p for p in packs if p in fans and asset in fans[p].get("assets", {})]
     n = max(len(packs), 1)
-    fig = _figure(TITLE_H + 0.2 + 2 * 2.1 + 0.3 + 0.5 + LEGEND_H)
-    axes = _grid(fig, 2, n, left=0.95, right=0.2, top=TITLE_H + 0.2, bottom=0.5 + LEGEND_H, wgap=0.15, hgap=0.3,
-                 sharey="row", sharex=True)
+    ncols = min(n, 4)
+    groups = int(np.ceil(n / ncols))
+    panel_h, pair_gap, inner_gap = 1.75, 0.62, 0.32  # inches: panel height, gap between row pairs, within one
+    height = TITLE_H + 0.25 + groups * 2 * panel_h + groups * inner_gap + (groups - 1) * pair_gap + 0.62 + LEGEND_H
+    fig = _figure(height)
+    left, right, wgap = 0.95, 0.2, 0.18
+    width = (WIDTH_IN - left - right - (ncols - 1) * wgap) / ncols
     colours = pack_colours(list(fans))
+
+    def panel(group: int, row: int, col: int):
+        top = TITLE_H + 0.25 + group * (2 * panel_h + inner_gap + pair_gap) + row * (panel_h + inner_gap)
+        x0 = left + col * (width + wgap)
+        return fig.add_axes((x0 / WIDTH_IN, 1 - (top + panel_h) / height, width / WIDTH_IN, panel_h / height))
+
+    price_axes, liq_axes = [], []
     for j, p in enumerate(packs):
+        g, c = divmod(j, ncols)
+        ax_p, ax_q = panel(g, 0, c), panel(g, 1, c)
+        if price_axes:
+            ax_p.sharey(price_axes[0])
+            ax_q.sharey(liq_axes[0])
+            ax_p.sharex(price_axes[0])
+        ax_q.sharex(price_axes[0] if price_axes else ax_p)
+        price_axes.append(ax_p)
+        liq_axes.append(ax_q)
         f = fans[p]
         q = [round(float(x), 6) for x in f["quantiles"]]
         a = f["assets"][asset]
@@ -406,28 +428,33 @@ def fan_chart(asset: str, packs: Sequence[str], fans: Mapping[str, Mapping[str, 
         liq = np.exp(np.asarray(a["liquidity"], dtype=float))  # (n_q, h)
         t_price = np.arange(price.shape[1]) * float(f["step_hours"])
         t_liq = (np.arange(liq.shape[1]) + 1) * float(f["step_hours"])
-        for ax, y, t in ((axes[0, j], price, t_price), (axes[1, j], liq, t_liq)):
+        for ax, y, t in ((ax_p, price, t_price), (ax_q, liq, t_liq)):
             for (lo, hi), alpha in (((0.01, 0.99), 0.15), ((0.05, 0.95), 0.25), ((0.25, 0.75), 0.45)):
                 if lo in q and hi in q:
                     ax.fill_between(t, y[q.index(lo)], y[q.index(hi)], color=colours[p], alpha=alpha, lw=0)
             if 0.5 in q:
                 ax.plot(t, y[q.index(0.5)], color=colours[p], lw=1.6)
-        axes[0, j].axhline(0, color="#444444", lw=0.7)
-        axes[1, j].axhline(1, color="#444444", lw=0.7)
-        axes[0, j].set_title(short(p, 34), loc="left", fontsize=9, y=1.0)
-        axes[1, j].set_xlabel("hours from start")
-    axes[1, 0].set_yscale("log")
-    axes[0, 0].set_ylabel(f"{asset} price change from start (%)")
-    axes[1, 0].set_ylabel("volume vs reference (x, log scale)")
-    _pct_axis(axes[0, 0].yaxis, signed=True)
-    axes[1, 0].yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axes[1, 0].yaxis.set_minor_locator(NullLocator())
-    axes[1, 0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
-    for ax in axes[:, len(packs):].ravel():
-        ax.set_visible(False)
+        ax_p.axhline(0, color="#444444", lw=0.7)
+        ax_q.axhline(1, color="#444444", lw=0.7)
+        ax_p.set_title(short(p, 30), loc="left", fontsize=9, y=1.0)
+        ax_p.tick_params(labelbottom=False)
+        if c > 0:
+            ax_p.tick_params(labelleft=False)
+            ax_q.tick_params(labelleft=False)
+        else:
+            ax_p.set_ylabel("price change (%)")
+            ax_q.set_ylabel("volume vs ref. (x)")
+    if not packs:  # nothing to draw: one empty pair keeps the layout valid
+        price_axes, liq_axes = [panel(0, 0, 0)], [panel(0, 1, 0)]
+    liq_axes[0].set_yscale("log")
+    _pct_axis(price_axes[0].yaxis, signed=True)
+    liq_axes[0].yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    liq_axes[0].yaxis.set_minor_locator(NullLocator())
+    liq_axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+    fig.text(0.5, (LEGEND_H + 0.06) / height, "hours from the start of the scenario", ha="center", va="bottom")
     grey = "#666666"
     handles = [Patch(color=grey, alpha=0.15), Patch(color=grey, alpha=0.35), Patch(color=grey, alpha=0.6),
                Line2D([], [], color=grey, lw=1.6)]
     _legend_below(fig, handles, ["1-99% of paths", "5-95%", "25-75%", "median"])
-    _title(fig, f"{asset}: scenario paths by pack (price and traded volume)")
+    _title(fig, f"{asset}: scenario paths by pack (price change from the start; traded volume vs reference)")
     return fig

@@ -32,6 +32,15 @@ def test_yaml_section_loads(tmp_path):
     assert GanConfig.load(path, section="gan").batch_size == 128
 
 
+def test_overrides_keep_keys_set_to_the_library_default_and_are_validated(tmp_path):
+    path = tmp_path / "train.yaml"
+    path.write_text("condition_weight: 1.0\ntail_channels: [0, 1]\n")  # 1.0 is GanConfig's own default
+    assert GanConfig.load_overrides(path) == {"condition_weight": 1.0, "tail_channels": [0, 1]}
+    path.write_text("condition_weight: -2\n")
+    with pytest.raises(ConfigError, match="train.yaml: condition_weight"):
+        GanConfig.load_overrides(path)
+
+
 @pytest.mark.parametrize("values, fragment", [
     ({"gp_lambda": -1.0}, "gp_lambda must be a non-negative number"),
     ({"lr_critic": 0}, "lr_critic must be a positive number"),

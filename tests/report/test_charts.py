@@ -1,0 +1,44 @@
+"""Chart layout: what a reader would notice first (overlapping titles, panels squeezed off the page)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
+
+from scenarios.report import charts
+
+SOURCES = ["gan", "gjr", "fhs", "historical"]
+REGIMES = ["calm", "flash_crash", "liquidity_drought"]
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_fan_chart_of_twelve_packs_keeps_titles_apart_and_panels_on_the_figure(results_dir):
+    real = [json.loads(p.read_text()) for p in sorted((results_dir / "fans").glob("*.json"))]
+    packs = [f"{s}:{r}" for s in SOURCES for r in REGIMES]  # the demo's 12 packs, the longest names it has
+    fans = {p: real[i % len(real)] for i, p in enumerate(packs)}
+    with charts.style():
+        fig = charts.fan_chart("BTC", packs, fans)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        assert len(axes) == 2 * len(packs)  # a price and a volume panel per pack
+        assert len({round(ax.get_position().y0, 4) for ax in axes}) == 2 * 3  # 4 packs a row: 3 row pairs
+        titles = [c for ax in axes for c in ax.get_children()
+                  if isinstance(c, Text) and ax.get_title(loc="left") and c.get_text() == ax.get_title(loc="left")]
+        assert [t.get_text() for t in titles] == packs
+        boxes = [t.get_window_extent(renderer) for t in titles]
+        assert not any(_overlap(a, b) for a, b in itertools.combinations(boxes, 2))
+        ticks = [lab.get_window_extent(renderer) for ax in axes for lab in ax.get_xticklabels() + ax.get_yticklabels()
+                 if lab.get_visible() and lab.get_text()]
+        assert not any(_overlap(t, b) for t in ticks for b in boxes)  # no title sits on a tick label
+        fig_box = fig.bbox
+        for ax in axes:
+            bb = ax.get_tightbbox(renderer)
+            assert bb.x0 >= fig_box.x0 - 1 and bb.x1 <= fig_box.x1 + 1 and bb.y0 >= fig_box.y0 - 1
+        price = [ax for ax in axes if ax.get_yscale() == "linear"]
+        assert len({ax.get_ylim() for ax in price}) == 1  # one price scale for every pack
