@@ -50,7 +50,8 @@ def drought_margin(returns: Tensor, liquidity: Tensor, sigma: Tensor, rules: Reg
     q_k = liquidity.sort(dim=1).values[:, k - 1]  # (B, a): at least share of bars at or below this
     volume = math.log(rules.drought_volume_ratio) - q_k
     illiq = (returns.abs() / sigma[:, None, :]) * torch.exp(-liquidity)  # (B, H, a)
-    med = illiq.sort(dim=1).values[:, (h - 1) // 2]  # lower median, as a differentiable order statistic
+    ordered = illiq.sort(dim=1).values  # order statistics pass gradients to the bars they pick
+    med = 0.5 * (ordered[:, (h - 1) // 2] + ordered[:, h // 2])  # the labeller's median (np.median), even h too
     moves = torch.log(med.clamp_min(1e-8) / rules.drought_illiquidity)
     return torch.minimum(volume, moves).amax(dim=1)
 

@@ -149,8 +149,16 @@ def test_sigkill_then_rerun_gives_the_same_packs_as_an_uninterrupted_run(finishe
     assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
     ours = json.loads((run_dir(tmp_path) / "summary.json").read_text())["artefacts"]
     ref = json.loads((run_dir(finished[0]) / "summary.json").read_text())["artefacts"]
-    packs = {k: v for k, v in ours.items() if k.startswith("packs/")}
-    assert packs == {k: v for k, v in ref.items() if k.startswith("packs/")}
+
+    def data_files(artefacts):  # every pack file but the manifests, which hold their own creation time
+        return {k: v for k, v in artefacts.items() if k.startswith("packs/") and not k.endswith("manifest.json")}
+
+    def manifests(root):  # the manifests themselves, all but created_at
+        return {p.parent.name: {k: v for k, v in json.loads(p.read_text()).items() if k != "created_at"}
+                for p in sorted((run_dir(root) / "packs").glob("*/manifest.json"))}
+
+    assert data_files(ours) and data_files(ours) == data_files(ref)
+    assert len(manifests(tmp_path)) == 6 and manifests(tmp_path) == manifests(finished[0])
 
 
 def test_limit_breach_exits_1_with_the_report_written(finished, tmp_path):
