@@ -74,7 +74,12 @@ def render(fig: Figure) -> Rendered:
 
 
 def pack_colours(packs: Sequence[str]) -> dict[str, str]:
-    return {p: OKABE_ITO[i % len(OKABE_ITO)] for i, p in enumerate(packs)}
+    """One colour per pack: Okabe-Ito (colour-blind safe) up to 8 packs, then tab20's 20 (no colour twice)."""
+    if len(packs) <= len(OKABE_ITO):
+        palette = OKABE_ITO
+    else:
+        palette = [matplotlib.colors.to_hex(c) for c in matplotlib.colormaps["tab20"].colors]
+    return {p: palette[i % len(palette)] for i, p in enumerate(packs)}
 
 
 def model_colours(models: Sequence[str]) -> dict[str, str]:
@@ -112,10 +117,34 @@ def _title(fig: Figure, text: str) -> None:
     fig.text(0.12 / WIDTH_IN, 1 - 0.1 / h, text, fontsize=TITLE_PT, fontweight="bold", va="top", ha="left")
 
 
+LEGEND_PT, LEGEND_ROW_H = 8.0, 0.2  # legend font size (points) and the height of one more legend row (inches)
+
+
+def legend_layout(labels: Sequence[str], width_in: float = WIDTH_IN) -> tuple[int, int]:
+    """(columns, rows) of a legend below the plot that fits ``width_in``: as many columns as fit.
+
+    Matplotlib fills a legend column by column; a column is as wide as its widest entry plus the handle
+    (1.8 em) and the gaps (0.8 em to the text, 1.6 em between columns)."""
+    n = len(labels)
+    if n == 0:
+        return 1, 1
+    em = LEGEND_PT / 72.0
+    widths = [text_width_in(lab, LEGEND_PT) + (1.8 + 0.8 + 1.6) * em for lab in labels]
+    for ncols in range(n, 0, -1):
+        rows = -(-n // ncols)
+        cols = [widths[c * rows:(c + 1) * rows] for c in range(ncols)]
+        if sum(max(c) for c in cols if c) <= width_in - 0.3 or ncols == 1:
+            return ncols, rows
+    return 1, n
+
+
 def _legend_below(fig: Figure, handles: list, labels: list[str]) -> None:
+    """A legend centred at the bottom, wrapped into as many rows as its labels need (see
+    :func:`legend_layout`; figures with long legends reserve ``(rows - 1) * LEGEND_ROW_H`` more)."""
     h = fig.get_size_inches()[1]
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.04 / h), ncols=len(labels),
-               handlelength=1.8, columnspacing=1.6)
+    ncols, _ = legend_layout(labels, fig.get_size_inches()[0])
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.04 / h), ncols=ncols,
+               handlelength=1.8, columnspacing=1.6, handletextpad=0.8)
 
 
 def short(name: str, max_chars: int = 40) -> str:
@@ -158,10 +187,13 @@ def es99_overview(heads: list[dict[str, Any]], books: Sequence[str], packs: Sequ
                                             default=0.0))
     n_p = max(len(packs), 1)
     bar_h = 0.8 / n_p
-    fig = _figure(TITLE_H + 0.75 + LEGEND_H + len(order) * (0.12 * n_p + 0.2))
+    legend_labels = [short(p, 28) for p in packs] + (["ES 99 limit"] if any(v is not None for v in
+                                                                            es_limits.values()) else [])
+    legend_h = LEGEND_H + (legend_layout(legend_labels)[1] - 1) * LEGEND_ROW_H
+    fig = _figure(TITLE_H + 0.75 + legend_h + len(order) * (0.12 * n_p + 0.2))
     names = [short(b, 36) for b in order]
     left = min(3.2, max(text_width_in(b, TICK_PT) for b in names) + 0.25) if order else 1.0
-    ax = _grid(fig, 1, 1, left=left, right=0.3, top=TITLE_H, bottom=0.7 + LEGEND_H)[0, 0]
+    ax = _grid(fig, 1, 1, left=left, right=0.3, top=TITLE_H, bottom=0.7 + legend_h)[0, 0]
     colours = pack_colours(packs)
     for j, p in enumerate(packs):
         ys, xs, lo, hi = [], [], [], []

@@ -42,3 +42,20 @@ def test_fan_chart_of_twelve_packs_keeps_titles_apart_and_panels_on_the_figure(r
             assert bb.x0 >= fig_box.x0 - 1 and bb.x1 <= fig_box.x1 + 1 and bb.y0 >= fig_box.y0 - 1
         price = [ax for ax in axes if ax.get_yscale() == "linear"]
         assert len({ax.get_ylim() for ax in price}) == 1  # one price scale for every pack
+
+
+def test_es99_overview_of_twelve_packs_wraps_its_legend_inside_the_figure_with_a_colour_per_pack():
+    packs = [f"{s}:{r}" for s in SOURCES for r in REGIMES]
+    books = ["leveraged_long_perp", "basis_trade"]
+    heads = [{"portfolio": b, "pack": p, "es99_usd": 1e5 * (i + 1) * (j + 1), "es99_ci_low_usd": None,
+              "es99_ci_high_usd": None} for j, b in enumerate(books) for i, p in enumerate(packs)]
+    assert len(set(charts.pack_colours(packs).values())) == len(packs)
+    with charts.style():
+        fig = charts.es99_overview(heads, books, packs, {"basis_trade": 2.5e5}, 24.0)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        legend = fig.legends[0]
+        box = legend.get_window_extent(renderer)
+        assert box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1 and box.y0 >= fig.bbox.y0
+        assert [t.get_text() for t in legend.get_texts()] == packs + ["ES 99 limit"]
+        ax = fig.axes[0]
+        assert not _overlap(box, ax.get_tightbbox(renderer))  # the legend sits below the axis labels
