@@ -163,10 +163,34 @@ def _pct_axis(axis, signed: bool = False) -> None:
                                            else (lambda v, _: f"{v:g}%")))
 
 
-def _pack_ticks(ax, packs: Sequence[str]) -> None:
-    """Pack labels under grouped marks, split at the first ':' when any is long, so all read alike."""
+@dataclass
+class PackTicks:
+    """How pack names go under grouped marks: the labels, their rotation (degrees) and the band they need."""
+
+    labels: list[str]
+    rotation: float
+    height_in: float
+
+
+def pack_ticks(packs: Sequence[str], axis_width_in: float) -> PackTicks:
+    """Horizontal labels (split at the first ':' when any is long, so all read alike) when each fits its slot of
+    the axis; otherwise whole names at 45 degrees, so a dozen packs never run into each other."""
     wrap = any(len(p) > 12 for p in packs)
-    ax.set_xticks(range(len(packs)), [short(p, 28).replace(":", "\n", 1) if wrap else p for p in packs])
+    labels = [short(p, 28).replace(":", "\n", 1) if wrap else p for p in packs]
+    slot = axis_width_in / max(len(packs), 1)
+    widest = max((text_width_in(line, TICK_PT) for lab in labels for line in lab.split("\n")), default=0.0)
+    line_h = TICK_PT / 72.0 * 1.25
+    if widest <= 0.92 * slot:
+        return PackTicks(labels, 0.0, 0.1 + line_h * max((lab.count("\n") + 1 for lab in labels), default=1))
+    labels = [short(p, 28) for p in packs]
+    widest = max(text_width_in(lab, TICK_PT) for lab in labels)
+    return PackTicks(labels, 45.0, 0.1 + (widest + line_h) * 0.7072)
+
+
+def _pack_ticks(ax, packs: Sequence[str], ticks: PackTicks) -> None:
+    rotated = ticks.rotation != 0
+    ax.set_xticks(range(len(packs)), ticks.labels, rotation=ticks.rotation, ha="right" if rotated else "center",
+                  rotation_mode="anchor" if rotated else "default")
     ax.set_xlim(-0.6, len(packs) - 0.4)
     ax.grid(axis="x", visible=False)
 
@@ -310,8 +334,10 @@ def tail_metrics(book: str, packs: Sequence[str], models: Sequence[str],
                  es_limit: float | None = None, var_limit: float | None = None) -> Figure:
     """Dots with 95% CI whiskers: VaR 99 (open circle) and ES 99 (filled diamond) per pack, one colour per
     margin model, side by side."""
-    fig = _figure(TITLE_H + 2.2 + 0.55 + LEGEND_H)
-    ax = _grid(fig, 1, 1, left=0.95, right=0.25, top=TITLE_H, bottom=0.55 + LEGEND_H)[0, 0]
+    ticks = pack_ticks(packs, WIDTH_IN - 0.95 - 0.25)
+    band = max(0.55, ticks.height_in + 0.2)
+    fig = _figure(TITLE_H + 2.2 + band + LEGEND_H)
+    ax = _grid(fig, 1, 1, left=0.95, right=0.25, top=TITLE_H, bottom=band + LEGEND_H)[0, 0]
     colours = model_colours(models)
     n_m = max(len(models), 1)
     width = 0.7
@@ -337,7 +363,7 @@ def tail_metrics(book: str, packs: Sequence[str], models: Sequence[str],
             off_scale[ls] = lim > 3 * data_top  # a limit far above the data would squash it: name it instead
             if not off_scale[ls]:
                 ax.axhline(lim, color=LIMIT_COLOUR, lw=1.3, ls=ls)
-    _pack_ticks(ax, packs)
+    _pack_ticks(ax, packs, ticks)
     _usd_axis(ax.yaxis)
     ax.set_ylabel(f"loss over {horizon_hours:g} h (USD)")
     _title(fig, f"{short(book)}: VaR 99 and ES 99 by scenario pack and margin model (whiskers: 95% bootstrap CI)")
@@ -359,9 +385,12 @@ def margin_outcomes(book: str, packs: Sequence[str], models: Sequence[str],
                     bad_debt_limit: float | None = None, im_cov_limit: float | None = None) -> Figure:
     """2 x 2 panels per pack and margin model with 95% CIs: P(margin call), P(liquidation), expected bad debt
     (bars) and IM coverage (dots: the interesting range is near 100%)."""
-    fig = _figure(TITLE_H + 0.15 + 2 * 2.1 + 0.75 + 0.55 + LEGEND_H)
-    axes = _grid(fig, 2, 2, left=0.85, right=0.2, top=TITLE_H + 0.15, bottom=0.55 + LEGEND_H, wgap=0.95,
-                 hgap=0.75).ravel()
+    ticks = pack_ticks(packs, (WIDTH_IN - 0.85 - 0.2 - 0.95) / 2)
+    band = max(0.55, ticks.height_in + 0.2)
+    hgap = band + 0.2  # the upper panels' pack names and the lower panels' titles
+    fig = _figure(TITLE_H + 0.15 + 2 * 2.1 + hgap + band + LEGEND_H)
+    axes = _grid(fig, 2, 2, left=0.85, right=0.2, top=TITLE_H + 0.15, bottom=band + LEGEND_H, wgap=0.95,
+                 hgap=hgap).ravel()
     colours = model_colours(models)
     n_m = max(len(models), 1)
     width = 0.75 / n_m
@@ -390,7 +419,7 @@ def margin_outcomes(book: str, packs: Sequence[str], models: Sequence[str],
                        error_kw={"elinewidth": 0.9, "capsize": 2.5, "ecolor": "#333333"})
         ax.set_title(title, loc="left", y=1.0)
         ax.set_ylabel(ylabel)
-        _pack_ticks(ax, packs)
+        _pack_ticks(ax, packs, ticks)
         if key == "expected_bad_debt_usd":
             _usd_axis(ax.yaxis, nbins=5)
             top = ax.get_ylim()[1]

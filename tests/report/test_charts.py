@@ -59,3 +59,28 @@ def test_es99_overview_of_twelve_packs_wraps_its_legend_inside_the_figure_with_a
         assert [t.get_text() for t in legend.get_texts()] == packs + ["ES 99 limit"]
         ax = fig.axes[0]
         assert not _overlap(box, ax.get_tightbbox(renderer))  # the legend sits below the axis labels
+
+
+def test_margin_outcomes_of_twelve_packs_turn_pack_names_so_none_touch():
+    packs = [f"{s}:{r}" for s in SOURCES for r in REGIMES]
+    models = ["tiered", "risk_matrix"]
+    point = {"value": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+    metrics = {(p, m): {k: point for k in ("p_margin_call", "p_liquidation", "im_coverage")}
+               | {"expected_bad_debt_usd": {"value": 1e3, "ci_low": 5e2, "ci_high": 2e3}}
+               for p in packs for m in models}
+    assert charts.pack_ticks(packs[:3], 4.0).rotation == 0  # three fit side by side, split at the colon
+    with charts.style():
+        fig = charts.margin_outcomes("book", packs, models, metrics, p_liq_limit=0.1)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        titles = [c.get_window_extent(renderer) for ax in fig.axes for c in ax.get_children()
+                  if isinstance(c, Text) and ax.get_title(loc="left") and c.get_text() == ax.get_title(loc="left")]
+        for ax in fig.axes:
+            texts = [t for t in ax.get_xticklabels() if t.get_text()]
+            assert len(texts) == len(packs) and {t.get_rotation() for t in texts} == {45.0}
+            # turned 45 degrees, neighbours are a slot x sin 45 apart across the text: more than a text line
+            slot = ax.get_window_extent(renderer).width / len(packs)
+            line = texts[0].get_fontsize() / 72 * fig.dpi
+            assert slot * 0.7071 > line
+            labels = [t.get_window_extent(renderer) for t in texts]
+            assert not any(_overlap(a, t) for a in labels for t in titles)
+            assert all(a.y0 >= fig.bbox.y0 for a in labels)
