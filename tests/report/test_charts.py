@@ -18,6 +18,12 @@ def _overlap(a, b) -> bool:
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
+def _left_titles(axes) -> list[Text]:
+    """The left-aligned title artists of ``axes`` (the panels' pack or metric names)."""
+    return [c for ax in axes for c in ax.get_children()
+            if isinstance(c, Text) and ax.get_title(loc="left") and c.get_text() == ax.get_title(loc="left")]
+
+
 def test_fan_chart_of_twelve_packs_keeps_titles_apart_and_panels_on_the_figure(results_dir):
     real = [json.loads(p.read_text()) for p in sorted((results_dir / "fans").glob("*.json"))]
     packs = [f"{s}:{r}" for s in SOURCES for r in REGIMES]  # the demo's 12 packs, the longest names it has
@@ -28,8 +34,7 @@ def test_fan_chart_of_twelve_packs_keeps_titles_apart_and_panels_on_the_figure(r
         axes = [ax for ax in fig.axes if ax.get_visible()]
         assert len(axes) == 2 * len(packs)  # a price and a volume panel per pack
         assert len({round(ax.get_position().y0, 4) for ax in axes}) == 2 * 3  # 4 packs a row: 3 row pairs
-        titles = [c for ax in axes for c in ax.get_children()
-                  if isinstance(c, Text) and ax.get_title(loc="left") and c.get_text() == ax.get_title(loc="left")]
+        titles = _left_titles(axes)
         assert [t.get_text() for t in titles] == packs
         boxes = [t.get_window_extent(renderer) for t in titles]
         assert not any(_overlap(a, b) for a, b in itertools.combinations(boxes, 2))
@@ -72,8 +77,7 @@ def test_margin_outcomes_of_twelve_packs_turn_pack_names_so_none_touch():
     with charts.style():
         fig = charts.margin_outcomes("book", packs, models, metrics, p_liq_limit=0.1)
         renderer = FigureCanvasAgg(fig).get_renderer()
-        titles = [c.get_window_extent(renderer) for ax in fig.axes for c in ax.get_children()
-                  if isinstance(c, Text) and ax.get_title(loc="left") and c.get_text() == ax.get_title(loc="left")]
+        titles = [t.get_window_extent(renderer) for t in _left_titles(fig.axes)]
         for ax in fig.axes:
             texts = [t for t in ax.get_xticklabels() if t.get_text()]
             assert len(texts) == len(packs) and {t.get_rotation() for t in texts} == {45.0}
